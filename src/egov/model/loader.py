@@ -1,0 +1,384 @@
+"""Load and validate the province model; report every problem at once.
+
+    province = load_province(Path("model/province.yml"))
+
+Files read: the model file, the GSO register it names, and the allocation ledger
+(``allocations.yml`` beside the model). Sites and DC hosts missing from the ledger get the next
+free number (in code / name order) so loading never fails on a new commune;
+``egov model allocate`` writes the ledger so those numbers are kept from then on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from egov.model import ipplan
+from egov.model.errors import ModelError, ModelIssue, format_path
+from egov.model.province import SITE_SYSTEMS, DcFirewall, DcHost, Department, Province, Site
+from egov.model.schema import HOST_LABEL_RE, Allocations, GsoProvince, ProvinceFile
+from egov.model.slugs import SlugRequest, assign_slugs
+from egov.model.yamlpos import line_for, load_with_lines
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "model" / "province.yml"
+KIND_OF_GSO_TYPE = {"Huyện": "district", "Thị xã": "district", "Thành phố": "district", "Quận": "district"}
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.issues: list[ModelIssue] = []
+
+    def add(self, file: Path | str, path: tuple[object, ...] | str, message: str,
+            lines: dict[tuple[object, ...], int] | None = None) -> None:
+        key = tuple(path) if isinstance(path, tuple) else ()
+        text = format_path(key) if isinstance(path, tuple) else path
+        line = line_for(lines, key) if lines is not None and isinstance(path, tuple) else None
+        self.issues.append(ModelIssue(str(file), text, message, line))
+
+    def pydantic(self, file: Path, error: ValidationError, lines: dict[tuple[object, ...], int] | None,
+                 prefix: tuple[object, ...] = ()) -> None:
+        for item in error.errors():
+            loc = (*prefix, *item["loc"])
+            message = item["msg"]
+            if item["type"] == "missing":
+                message = "required field is missing"
+            elif item["type"] == "extra_forbidden":
+                message = "unknown key (typo?)"
+            elif "input" in item and item["type"] not in ("missing",):
+                shown = repr(item["input"])
+                message = f"{message} (got {shown[:60]})"
+            self.add(file, loc, message, lines)
+
+
+def _read_yaml(path: Path, col: _Collector) -> tuple[Any, dict[tuple[object, ...], int]] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        col.add(path, "", f"cannot read file: {exc.strerror}")
+        return None
+    try:
+        return load_with_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        col.issues.append(ModelIssue(str(path), "", f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                                     mark.line + 1 if mark else None))
+        return None
+
+
+def _read_gso(path: Path, col: _Collector) -> GsoProvince | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        col.add(path, "", f"cannot read the GSO register: {exc.strerror}")
+        return None
+    except json.JSONDecodeError as exc:
+        col.issues.append(ModelIssue(str(path), "", f"not valid JSON: {exc.msg}", exc.lineno))
+        return None
+    try:
+        gso = GsoProvince.model_validate(raw)
+    except ValidationError as exc:
+        col.pydantic(path, exc, None)
+        return None
+    seen: dict[str, tuple[object, ...]] = {}
+    for d_index, district in enumerate(gso.level2s):
+        key = ("level2s", d_index, "level2_id")
+        if district.level2_id in seen:
+            col.add(path, key, f"duplicate code {district.level2_id} (also at {format_path(seen[district.level2_id])})")
+        seen.setdefault(district.level2_id, key)
+        if not district.level3s:
+            col.add(path, ("level2s", d_index, "level3s"), f"district {district.level2_id} has no communes")
+        for c_index, commune in enumerate(district.level3s):
+            ckey = ("level2s", d_index, "level3s", c_index, "level3_id")
+            if commune.level3_id in seen:
+                col.add(path, ckey, f"duplicate code {commune.level3_id} (also at {format_path(seen[commune.level3_id])})")
+            seen.setdefault(commune.level3_id, ckey)
+    return gso
+
+
+def _read_allocations(path: Path, col: _Collector) -> tuple[Allocations, dict[tuple[object, ...], int]]:
+    if not path.exists():
+        return Allocations(), {}
+    loaded = _read_yaml(path, col)
+    if loaded is None:
+        return Allocations(), {}
+    data, lines = loaded
+    try:
+        ledger = Allocations.model_validate(data or {})
+    except ValidationError as exc:
+        col.pydantic(path, exc, lines)
+        return Allocations(), lines
+    for section in ("sites", "hosts"):
+        values: dict[int, str] = {}
+        for key, number in getattr(ledger, section).items():
+            if number < 1:
+                col.add(path, (section, key), f"number {number} must be 1 or more", lines)
+            if number in values:
+                col.add(path, (section, key), f"number {number} is already given to {values[number]}", lines)
+            values.setdefault(number, key)
+    return ledger, lines
+
+
+def _next_free(taken: set[int], start: int = 1) -> int:
+    return next(n for n in itertools.count(start) if n not in taken)
+
+
+def _check_addressing(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
+    adr = pf.addressing
+    named: list[tuple[tuple[object, ...], ipaddress.IPv4Network]] = [
+        (("addressing", "dc_segments", name, "prefix"), seg.prefix) for name, seg in adr.dc_segments.items()
+    ]
+    named.append((("addressing", "wan", "prefix"), adr.wan.prefix))
+    named.append((("addressing", "site_pool"), adr.site_pool))
+    for key, net in named:
+        if not net.subnet_of(adr.supernet):
+            col.add(file, key, f"{net} is outside the supernet {adr.supernet}", lines)
+    for (key_a, net_a), (key_b, net_b) in itertools.combinations(named, 2):
+        if net_a.overlaps(net_b):
+            col.add(file, key_b, f"subnet {net_b} overlaps {net_a} at {format_path(key_a)}", lines)
+    missing = {"management", "dmz", "services", "storage"} - set(adr.dc_segments)
+    if missing:
+        col.add(file, ("addressing", "dc_segments"), f"missing DC segment(s): {', '.join(sorted(missing))}", lines)
+    vlan_owner: dict[int, tuple[object, ...]] = {}
+    for name, seg in adr.dc_segments.items():
+        key = ("addressing", "dc_segments", name, "vlan")
+        if seg.vlan in vlan_owner:
+            col.add(file, key, f"VLAN {seg.vlan} clashes with {format_path(vlan_owner[seg.vlan])}", lines)
+        vlan_owner.setdefault(seg.vlan, key)
+    if adr.wan.vlan in vlan_owner:
+        col.add(file, ("addressing", "wan", "vlan"), f"VLAN {adr.wan.vlan} clashes with {format_path(vlan_owner[adr.wan.vlan])}", lines)
+    if adr.site_prefix_len < adr.site_pool.prefixlen:
+        col.add(file, ("addressing", "site_prefix_len"), f"/{adr.site_prefix_len} is larger than the pool {adr.site_pool}", lines)
+    site_size = 2 ** (32 - adr.site_prefix_len)
+    site_vlan_owner: dict[int, str] = {}
+    ranges: list[tuple[str, int, int]] = []
+    for name, spec in adr.site_vlans.items():
+        key = ("addressing", "site_vlans", name)
+        if not HOST_LABEL_RE.match(name.replace("_", "-")):
+            col.add(file, key, f"VLAN name {name!r} is not a valid name", lines)
+        if spec.vlan in site_vlan_owner:
+            col.add(file, (*key, "vlan"), f"VLAN {spec.vlan} clashes with site VLAN {site_vlan_owner[spec.vlan]}", lines)
+        site_vlan_owner.setdefault(spec.vlan, name)
+        size = 2 ** (32 - spec.prefix_len)
+        if spec.offset % size:
+            col.add(file, (*key, "offset"), f"offset {spec.offset} is not aligned to a /{spec.prefix_len}", lines)
+        if spec.offset + size > site_size:
+            col.add(file, key, f"{spec.offset}+{size} addresses do not fit a site /{adr.site_prefix_len}", lines)
+        for other, low, high in ranges:
+            if spec.offset < high and low < spec.offset + size:
+                col.add(file, key, f"site subnet overlaps site VLAN {other}", lines)
+        ranges.append((name, spec.offset, spec.offset + size))
+    for name in ("office", "management"):
+        if name not in adr.site_vlans:
+            col.add(file, ("addressing", "site_vlans"), f"the site VLAN {name!r} is required", lines)
+
+
+def _check_references(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
+    dept_codes = Counter(d.code for d in pf.departments)
+    for index, dept in enumerate(pf.departments):
+        if dept_codes[dept.code] > 1:
+            col.add(file, ("departments", index, "code"), f"duplicate department code {dept.code!r}", lines)
+    for name, service in pf.services.items():
+        if not HOST_LABEL_RE.match(name.replace("_", "-")):
+            col.add(file, ("services", name), f"service name {name!r} cannot make a hostname", lines)
+        if service.owner not in dept_codes:
+            col.add(file, ("services", name, "owner"), f"unknown department {service.owner!r}", lines)
+    for index, flow in enumerate(pf.flows):
+        if flow.to not in pf.services:
+            col.add(file, ("flows", index, "to"), f"unknown service {flow.to!r}", lines)
+        for s_index, source in enumerate(flow.from_):
+            kind, _, arg = source.partition(":")
+            ok = (source in ("internet", "sites", "dc", "management")
+                  or (kind == "service" and arg in pf.services)
+                  or (kind == "site" and arg in pf.addressing.site_vlans))
+            if not ok:
+                col.add(file, ("flows", index, "from", s_index), f"unknown flow source {source!r}", lines)
+    known_systems = {s for systems in SITE_SYSTEMS.values() for s in systems}
+    for system in pf.rollout:
+        if system not in known_systems:
+            col.add(file, ("rollout", system), f"unknown system {system!r}", lines)
+
+
+def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path | str | None = None,
+                  allocations: Path | str | None = None) -> Province:
+    """Load, validate and derive the province. Raises ModelError listing every problem."""
+    model_path = Path(model_path)
+    col = _Collector()
+    loaded = _read_yaml(model_path, col)
+    pf: ProvinceFile | None = None
+    lines: dict[tuple[object, ...], int] = {}
+    if loaded is not None:
+        data, lines = loaded
+        try:
+            pf = ProvinceFile.model_validate(data)
+        except ValidationError as exc:
+            col.pydantic(model_path, exc, lines)
+    gso_path = Path(admin_units) if admin_units else None
+    if gso_path is None and pf is not None:
+        gso_path = model_path.parent / pf.province.admin_units_file
+    gso = _read_gso(gso_path, col) if gso_path is not None else None
+    ledger_path = Path(allocations) if allocations else model_path.parent / "allocations.yml"
+    ledger, ledger_lines = _read_allocations(ledger_path, col)
+    if pf is None or gso is None:
+        raise ModelError(col.issues)
+
+    _check_addressing(pf, model_path, lines, col)
+    _check_references(pf, model_path, lines, col)
+    if gso.level1_id != pf.province.code:
+        col.add(gso_path, ("level1_id",), f"province code {gso.level1_id} differs from province.code "
+                f"{pf.province.code} in {model_path}")
+    province = _derive(pf, gso, ledger, model_path, lines, ledger_path, ledger_lines, col)
+    if col.issues:
+        raise ModelError(col.issues)
+    assert province is not None
+    return province
+
+
+def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path: Path,
+            lines: dict[tuple[object, ...], int], ledger_path: Path,
+            ledger_lines: dict[tuple[object, ...], int], col: _Collector) -> Province | None:
+    adr = pf.addressing
+    district_req = [SlugRequest(d.level2_id, d.name, d.type) for d in gso.level2s]
+    district_slug_guess = assign_slugs(district_req, [])
+    commune_req = [SlugRequest(c.level3_id, c.name, c.type, district_slug_guess[d.level2_id])
+                   for d in gso.level2s for c in d.level3s]
+    slugs = assign_slugs(district_req, commune_req)
+    for key, slug in slugs.items():
+        if not HOST_LABEL_RE.match(f"fw-{slug}"):
+            col.add(model_path, f"site {key}", f"slug {slug!r} makes the bad hostname fw-{slug}")
+    for slug, count in Counter(slugs.values()).items():
+        if count > 1:
+            col.add(model_path, "sites", f"slug {slug!r} is not unique")
+
+    site_slots = dict(ledger.sites)
+    taken = set(site_slots.values())
+    for code in sorted(slugs, key=lambda c: (len(c), c)):   # districts (3 digits) first, then communes
+        if code not in site_slots:
+            site_slots[code] = _next_free(taken)
+            taken.add(site_slots[code])
+    pool_capacity = min(ipplan.site_capacity(adr), ipplan.wan_capacity(adr))
+
+    def rollout_for(kind: str) -> dict[str, int]:
+        return {system: getattr(years, kind) for system, years in pf.rollout.items()}
+
+    def make_site(code: str, name: str, gso_type: str, kind: str, district_code: str) -> Site | None:
+        slot = site_slots[code]
+        if slot > pool_capacity:
+            col.add(ledger_path, ("sites", code), f"slot {slot} exceeds the capacity ({pool_capacity}) of "
+                    f"site_pool {adr.site_pool} / wan {adr.wan.prefix}", ledger_lines)
+            return None
+        return Site(code=code, name=name, gso_type=gso_type, kind=kind, slug=slugs[code],
+                    district_code=district_code, slot=slot,
+                    officials=getattr(pf.staffing, kind), systems=tuple(SITE_SYSTEMS[kind]),
+                    rollout=rollout_for(kind), vlans=tuple(ipplan.site_vlans(adr, slot)),
+                    block=ipplan.site_block(adr, slot), wan_address=ipplan.site_wan_address(adr, slot))
+
+    districts: list[Site] = []
+    communes: list[Site] = []
+    for district in gso.level2s:
+        made = make_site(district.level2_id, district.name, district.type, "district", district.level2_id)
+        if made:
+            districts.append(made)
+        for commune in district.level3s:
+            made = make_site(commune.level3_id, commune.name, commune.type, "commune", district.level2_id)
+            if made:
+                communes.append(made)
+
+    departments = [
+        Department(code=d.code, name=d.name, one_stop_shop=d.one_stop_shop, officials=pf.staffing.department,
+                   systems=tuple(["portal_site", "mail", "sso", "document_management",
+                                  *(["one_stop_shop"] if d.one_stop_shop else [])]))
+        for d in pf.departments
+    ]
+
+    host_numbers = dict(ledger.hosts)
+    by_segment: dict[str, set[int]] = {}
+    planned: list[tuple[str, str, int, str]] = []
+    for service_name, service in pf.services.items():
+        for index in range(1, service.hosts + 1):
+            planned.append((f"{service_name.replace('_', '-')}-{index:02d}", service_name, index, service.segment))
+    segment_of = {name: segment for name, _, _, segment in planned}
+    for name, number in host_numbers.items():
+        if name in segment_of:
+            by_segment.setdefault(segment_of[name], set()).add(number)
+    dc_hosts: list[DcHost] = []
+    for name, service_name, index, segment in planned:
+        if name not in host_numbers:
+            used = by_segment.setdefault(segment, set())
+            host_numbers[name] = _next_free(used, adr.dc_first_host)
+            used.add(host_numbers[name])
+        seg = adr.dc_segments[segment]  # type: ignore[index]
+        try:
+            address = ipplan.dc_host_address(adr, segment, host_numbers[name])
+        except ValueError as exc:
+            col.add(ledger_path, ("hosts", name), str(exc), ledger_lines)
+            continue
+        dc_hosts.append(DcHost(name=name, service=service_name, index=index, segment=segment, vlan=seg.vlan,
+                               address=address, network=seg.prefix,
+                               gateway=ipplan.dc_firewall_address(adr, segment), host_number=host_numbers[name],
+                               ha_group=service_name if pf.services[service_name].hosts > 1 else None))
+    host_names = Counter([h.name for h in dc_hosts] + [s.firewall_name for s in districts + communes])
+    for name, count in host_names.items():
+        if count > 1:
+            col.add(model_path, "services", f"hostname {name!r} is produced {count} times")
+        if len(f"{name}.{pf.province.domain}") > 253 or not HOST_LABEL_RE.match(name):
+            col.add(model_path, "services", f"bad hostname {name!r}")
+
+    firewall = DcFirewall(
+        name="dc-fw-01",
+        interfaces={name: (seg.vlan, ipaddress.IPv4Interface(f"{ipplan.dc_firewall_address(adr, name)}/{seg.prefix.prefixlen}"))
+                    for name, seg in adr.dc_segments.items()},
+        wan_address=ipplan.dc_firewall_wan_address(adr),
+    )
+
+    # plan facts the model must agree with
+    facts = pf.facts.baseline_2016
+    portal_sites = len(departments) + len(districts)
+    if portal_sites != facts.portal_component_sites:
+        col.add(model_path, ("departments",), f"{len(departments)} departments + {len(districts)} districts = "
+                f"{portal_sites} component portals, the plan says {facts.portal_component_sites}", lines)
+    oss_departments = sum(d.one_stop_shop for d in departments)
+    expected_oss = facts.one_stop_shop_agencies - len(districts) - facts.one_stop_shop_communes
+    if oss_departments != expected_oss:
+        col.add(model_path, ("departments",), f"{oss_departments} departments are marked one_stop_shop; the plan's "
+                f"{facts.one_stop_shop_agencies} agencies less {len(districts)} districts and "
+                f"{facts.one_stop_shop_communes} communes leave {expected_oss}", lines)
+    if facts.communes_with_lan > len(communes):
+        col.add(model_path, ("facts", "baseline_2016", "communes_with_lan"),
+                f"{facts.communes_with_lan} is more than the {len(communes)} communes", lines)
+    total = sum(d.officials for d in departments) + sum(s.officials for s in districts + communes)
+    if total < facts.mailboxes:
+        col.add(model_path, ("staffing",), f"officials add up to {total}, fewer than the plan's "
+                f"{facts.mailboxes} mailboxes of 2016", lines)
+    return Province(source=pf, code=pf.province.code, name=pf.province.name, slug=pf.province.slug,
+                    domain=pf.province.domain, districts=districts, communes=communes, departments=departments,
+                    dc_hosts=dc_hosts, dc_firewall=firewall,
+                    allocations={"sites": site_slots, "hosts": host_numbers})
+
+
+def render_allocations(province: Province) -> str:
+    """The ledger as YAML, sorted, with a header explaining it."""
+    sites = province.allocations["sites"]
+    hosts = province.allocations["hosts"]
+    names = {s.code: f"{s.kind} {s.name}" for s in province.sites}
+    out = [
+        "---",
+        "# Allocation ledger: site slots (the N-th /24 of the site pool, the N-th WAN address) and",
+        "# DC host numbers. Written by `egov model allocate`; numbers are never changed or reused,",
+        "# so adding a site or a host never renumbers an existing one. Codes no longer in the GSO",
+        "# register stay here, reserved.",
+        "sites:",
+    ]
+    for code in sorted(sites, key=lambda c: (sites[c], c)):
+        comment = f"  # {names[code]}" if code in names else "  # retired"
+        out.append(f'  "{code}": {sites[code]}{comment}')
+    out.append("hosts:")
+    for name in sorted(hosts):
+        out.append(f"  {name}: {hosts[name]}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,124 @@
+"""The loaded, validated province: sites, departments, DC hosts, devices and addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from egov.model import ipplan
+from egov.model.schema import ProvinceFile, Service
+
+SITE_SYSTEMS = {
+    "district": ["one_stop_shop", "video_conference", "mail", "sso", "portal_site", "document_management"],
+    "commune": ["one_stop_shop", "video_conference", "mail", "sso", "document_management"],
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """A district or commune site: an agency with a LAN, a switch and an edge firewall."""
+
+    code: str                 # GSO code (level2_id or level3_id)
+    name: str                 # official Vietnamese name, diacritics kept
+    gso_type: str             # Huyện / Thị xã / Thành phố / Xã / Phường / Thị trấn
+    kind: str                 # district | commune
+    slug: str
+    district_code: str        # itself for a district
+    slot: int
+    officials: int
+    systems: tuple[str, ...]
+    rollout: dict[str, int]
+    vlans: tuple[ipplan.VlanSubnet, ...]
+    block: ipaddress.IPv4Network
+    wan_address: ipaddress.IPv4Address
+
+    @property
+    def firewall_name(self) -> str:
+        return f"fw-{self.slug}"
+
+    @property
+    def switch_name(self) -> str:
+        return f"sw-{self.slug}"
+
+    @property
+    def client_name(self) -> str:
+        return f"pc-{self.slug}"
+
+    def vlan(self, name: str) -> ipplan.VlanSubnet:
+        for vlan in self.vlans:
+            if vlan.name == name:
+                return vlan
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    one_stop_shop: bool
+    officials: int
+    systems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DcHost:
+    name: str
+    service: str
+    index: int                # 1-based within its service
+    segment: str
+    vlan: int
+    address: ipaddress.IPv4Address
+    network: ipaddress.IPv4Network
+    gateway: ipaddress.IPv4Address
+    host_number: int
+    ha_group: str | None      # set when the service has more than one host
+
+
+@dataclass(frozen=True)
+class DcFirewall:
+    name: str
+    interfaces: dict[str, tuple[int, ipaddress.IPv4Interface]]   # name -> (vlan, address)
+    wan_address: ipaddress.IPv4Address
+
+
+@dataclass
+class Province:
+    source: ProvinceFile
+    code: str
+    name: str
+    slug: str
+    domain: str
+    districts: list[Site]
+    communes: list[Site]
+    departments: list[Department]
+    dc_hosts: list[DcHost]
+    dc_firewall: DcFirewall
+    allocations: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def sites(self) -> list[Site]:
+        return [*self.districts, *self.communes]
+
+    @property
+    def services(self) -> dict[str, Service]:
+        return dict(self.source.services)
+
+    def site(self, key: str) -> Site:
+        for site in self.sites:
+            if key in (site.code, site.slug):
+                return site
+        raise KeyError(f"no district or commune with code or slug {key!r}")
+
+    def communes_of(self, district_code: str) -> list[Site]:
+        return [c for c in self.communes if c.district_code == district_code]
+
+    def linux_hosts(self) -> list[str]:
+        return [self.dc_firewall.name, *(h.name for h in self.dc_hosts), *(s.firewall_name for s in self.sites)]
+
+    @property
+    def total_officials(self) -> int:
+        return sum(d.officials for d in self.departments) + sum(s.officials for s in self.sites)
+
+    @property
+    def lab_gateway(self) -> ipaddress.IPv4Address:
+        return ipplan.lab_gateway_address(self.source.addressing)

@@ -1,0 +1,228 @@
+"""Typed schema of the province model file (model/province.yml).
+
+Pydantic checks shape and types; the cross-reference checks (unknown district, duplicate
+codes, overlapping subnets, VLAN clashes ...) live in :mod:`egov.model.validate`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PORT_RE = re.compile(r"^(tcp|udp)/(\d{1,5})(-(\d{1,5}))?$")
+HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+UnitType = Literal["department", "district", "commune"]
+SegmentName = Literal["management", "dmz", "services", "storage"]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_port(value: str) -> str:
+    match = PORT_RE.match(value)
+    if not match:
+        raise ValueError(f"port {value!r} is not of the form tcp/N, udp/N or tcp/N-M")
+    low = int(match.group(2))
+    high = int(match.group(4) or low)
+    if not (1 <= low <= high <= 65535):
+        raise ValueError(f"port range {value!r} is outside 1-65535 or reversed")
+    return value
+
+
+Port = Annotated[str, Field(description="tcp/N, udp/N or a range tcp/N-M")]
+
+
+class ProvinceInfo(Strict):
+    code: str = Field(pattern=r"^\d{2}$")
+    name: str = Field(min_length=1)
+    slug: str
+    domain: str
+    timezone: str
+    admin_units_file: str
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not HOST_LABEL_RE.match(value):
+            raise ValueError(f"slug {value!r} is not a valid DNS label")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        labels = value.split(".")
+        if len(labels) < 2 or not all(HOST_LABEL_RE.match(label) for label in labels):
+            raise ValueError(f"domain {value!r} is not a valid DNS name")
+        return value
+
+
+class Baseline2016(Strict):
+    communes_with_lan: int = Field(ge=0)
+    departments_districts_with_lan_pct: float = Field(ge=0, le=100)
+    mailboxes: int = Field(ge=0)
+    interagency_mail_share_pct: float = Field(ge=0, le=100)
+    one_stop_shop_agencies: int = Field(ge=0)
+    one_stop_shop_communes: int = Field(ge=0)
+    one_stop_shop_dossiers: int = Field(ge=0)
+    one_stop_shop_on_time_pct: float = Field(ge=0, le=100)
+    vc_endpoints_provincial: int = Field(ge=0)
+    vc_endpoints_district: int = Field(ge=0)
+    ca_certified_agencies: int = Field(ge=0)
+    ca_certified_leaders: int = Field(ge=0)
+    online_services_level34: int = Field(ge=0)
+    online_services_level2: int = Field(ge=0)
+    portal_component_sites: int = Field(ge=0)
+    dc_physical_servers: int = Field(ge=0)
+    dc_physical_servers_eol: int = Field(ge=0)
+    dc_san_tb: float = Field(gt=0)
+    dc_firewalls: int = Field(ge=0)
+    internet_mbps: float = Field(ge=0)
+
+
+class YearTarget(Strict):
+    year: int = Field(ge=2000, le=2100)
+    mail_use_pct: float | None = Field(default=None, ge=0, le=100)
+    level3_pct: float | None = Field(default=None, ge=0, le=100)
+    level4_pct: float | None = Field(default=None, ge=0, le=100)
+
+
+class Facts(Strict):
+    baseline_2016: Baseline2016
+    targets: list[YearTarget]
+    budget_million_vnd: float = Field(ge=0)
+
+
+class Staffing(Strict):
+    department: int = Field(ge=1)
+    district: int = Field(ge=1)
+    commune: int = Field(ge=1)
+
+
+class RolloutYears(Strict):
+    department: int = Field(ge=2000, le=2100)
+    district: int = Field(ge=2000, le=2100)
+    commune: int = Field(ge=2000, le=2100)
+
+
+class Department(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9]{1,15}$")
+    name: str = Field(min_length=1)
+    one_stop_shop: bool
+
+
+class Segment(Strict):
+    vlan: int = Field(ge=1, le=4094)
+    prefix: ipaddress.IPv4Network
+
+
+class SiteVlan(Strict):
+    vlan: int = Field(ge=1, le=4094)
+    offset: int = Field(ge=0)
+    prefix_len: int = Field(ge=8, le=30)
+
+
+class Addressing(Strict):
+    supernet: ipaddress.IPv4Network
+    dc_segments: dict[SegmentName, Segment]
+    wan: Segment
+    site_pool: ipaddress.IPv4Network
+    site_prefix_len: int = Field(ge=16, le=28)
+    site_vlans: dict[str, SiteVlan]
+    dc_first_host: int = Field(ge=2)
+    wan_first_site: int = Field(ge=2)
+
+
+class Size(Strict):
+    vcpu: int = Field(ge=1, le=128)
+    ram_gb: int = Field(ge=1, le=2048)
+    disk_gb: int = Field(ge=1, le=100000)
+
+
+class Service(Strict):
+    description: str = Field(min_length=1)
+    segment: SegmentName
+    hosts: int = Field(ge=1, le=9)
+    size: Size
+    owner: str
+    security_level: int = Field(ge=1, le=5)
+    listens: list[Port] = Field(min_length=1)
+    mailbox_quota_gb: float | None = Field(default=None, gt=0)
+
+    @field_validator("listens")
+    @classmethod
+    def _ports(cls, value: list[str]) -> list[str]:
+        return [check_port(port) for port in value]
+
+
+class Flow(Strict):
+    from_: list[str] = Field(alias="from", min_length=1)
+    to: str
+    ports: list[Port] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, value: list[str]) -> list[str]:
+        return [check_port(port) for port in value]
+
+
+class Devices(Strict):
+    dc_core_switches: int = Field(ge=1, le=8)
+    switch_platform: str
+    firewall_platform: str
+
+
+class ProvinceFile(Strict):
+    """The whole of model/province.yml."""
+
+    schema_version: Literal[1]
+    province: ProvinceInfo
+    facts: Facts
+    staffing: Staffing
+    rollout: dict[str, RolloutYears]
+    departments: list[Department] = Field(min_length=1)
+    addressing: Addressing
+    services: dict[str, Service] = Field(min_length=1)
+    flows: list[Flow]
+    devices: Devices
+
+
+class GsoCommune(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    level3_id: str = Field(pattern=r"^\d{5}$")
+    name: str = Field(min_length=1)
+    type: Literal["Xã", "Phường", "Thị trấn"]
+
+
+class GsoDistrict(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    level2_id: str = Field(pattern=r"^\d{3}$")
+    name: str = Field(min_length=1)
+    type: Literal["Huyện", "Thị xã", "Thành phố", "Quận"]
+    level3s: list[GsoCommune]
+
+
+class GsoProvince(BaseModel):
+    """The national register's format (one province of danhmuchanhchinh.gso.gov.vn)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    level1_id: str = Field(pattern=r"^\d{2}$")
+    name: str
+    type: str
+    level2s: list[GsoDistrict] = Field(min_length=1)
+
+
+class Allocations(Strict):
+    """model/allocations.yml: the ledger that keeps numbering stable."""
+
+    sites: dict[str, int] = Field(default_factory=dict)
+    hosts: dict[str, int] = Field(default_factory=dict)
