@@ -114,14 +114,13 @@ def _read_allocations(path: Path, col: _Collector) -> tuple[Allocations, dict[tu
     except ValidationError as exc:
         col.pydantic(path, exc, lines)
         return Allocations(), lines
-    for section in ("sites", "hosts"):
-        values: dict[int, str] = {}
-        for key, number in getattr(ledger, section).items():
-            if number < 1:
-                col.add(path, (section, key), f"number {number} must be 1 or more", lines)
-            if number in values:
-                col.add(path, (section, key), f"number {number} is already given to {values[number]}", lines)
-            values.setdefault(number, key)
+    values: dict[int, str] = {}
+    for key, number in ledger.sites.items():   # host numbers are unique per segment: see _derive
+        if number < 1:
+            col.add(path, ("sites", key), f"slot {number} must be 1 or more", lines)
+        if number in values:
+            col.add(path, ("sites", key), f"slot {number} is already given to site {values[number]}", lines)
+        values.setdefault(number, key)
     return ledger, lines
 
 
@@ -304,9 +303,15 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path:
         for index in range(1, service.hosts + 1):
             planned.append((f"{service_name.replace('_', '-')}-{index:02d}", service_name, index, service.segment))
     segment_of = {name: segment for name, _, _, segment in planned}
-    for name, number in host_numbers.items():
+    owner: dict[tuple[str, int], str] = {}
+    for name, number in sorted(host_numbers.items()):
         if name in segment_of:
-            by_segment.setdefault(segment_of[name], set()).add(number)
+            used = by_segment.setdefault(segment_of[name], set())
+            if number in used:
+                col.add(ledger_path, ("hosts", name), f"number {number} is already given to "
+                        f"{owner[(segment_of[name], number)]} in segment {segment_of[name]}", ledger_lines)
+            used.add(number)
+            owner[(segment_of[name], number)] = name
     dc_hosts: list[DcHost] = []
     for name, service_name, index, segment in planned:
         if name not in host_numbers:

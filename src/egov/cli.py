@@ -1,0 +1,133 @@
+"""`egov`: the command line of the repository (model, inventories, lab, main job)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from egov.model import DEFAULT_MODEL, ModelError, Province, load_province, render_allocations
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(model: str) -> Province:
+    try:
+        return load_province(Path(model))
+    except ModelError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="egov-soctrang")
+def main() -> None:
+    """Sóc Trăng e-government infrastructure: model, inventories, lab and main job."""
+
+
+# -- model ---------------------------------------------------------------------------------------
+@main.group()
+def model() -> None:
+    """The province model (source of truth)."""
+
+
+MODEL_OPTION = click.option("--model", "model_path", default=str(DEFAULT_MODEL), show_default=True,
+                            type=click.Path(dir_okay=False), help="province model file")
+
+
+@model.command("check")
+@MODEL_OPTION
+def model_check(model_path: str) -> None:
+    """Validate the model; print every problem (file:line: key path: what is wrong)."""
+    province = _load(model_path)
+    unallocated = _unallocated(province, Path(model_path))
+    click.echo(f"ok: {province.name}: {len(province.districts)} districts, {len(province.communes)} communes, "
+               f"{len(province.departments)} departments, {len(province.dc_hosts)} DC hosts, "
+               f"{province.total_officials} officials")
+    if unallocated:
+        click.echo(f"note: {len(unallocated)} sites/hosts not yet in the ledger; run `egov model allocate`", err=True)
+
+
+def _unallocated(province: Province, model_path: Path) -> list[str]:
+    ledger = model_path.parent / "allocations.yml"
+    current = ledger.read_text(encoding="utf-8") if ledger.exists() else ""
+    return [] if current == render_allocations(province) else [str(ledger)]
+
+
+@model.command("allocate")
+@MODEL_OPTION
+def model_allocate(model_path: str) -> None:
+    """Write the allocation ledger (new sites/hosts get the next free numbers; others keep theirs)."""
+    province = _load(model_path)
+    ledger = Path(model_path).parent / "allocations.yml"
+    text = render_allocations(province)
+    if ledger.exists() and ledger.read_text(encoding="utf-8") == text:
+        click.echo(f"unchanged: {ledger}")
+        return
+    ledger.write_text(text, encoding="utf-8")
+    click.echo(f"written: {ledger}")
+
+
+# -- inventories ---------------------------------------------------------------------------------
+@main.group()
+def inventory() -> None:
+    """Ansible inventories generated from the model."""
+
+
+INV_ROOT = click.option("--root", default=str(REPO_ROOT / "inventories"), show_default=True,
+                        type=click.Path(file_okay=False), help="inventories directory")
+
+
+@inventory.command("generate")
+@MODEL_OPTION
+@INV_ROOT
+def inventory_generate(model_path: str, root: str) -> None:
+    """Regenerate inventories/lab and inventories/production (and the ledger)."""
+    from egov.inventory import write_inventories
+
+    province = _load(model_path)
+    ledger = Path(model_path).parent / "allocations.yml"
+    text = render_allocations(province)
+    if not ledger.exists() or ledger.read_text(encoding="utf-8") != text:
+        ledger.write_text(text, encoding="utf-8")
+        click.echo(f"written: {ledger}")
+    changed = write_inventories(province, Path(root))
+    for path in changed:
+        click.echo(f"written: {path}")
+    click.echo(f"{len(changed)} inventory file(s) changed")
+
+
+@inventory.command("check")
+@MODEL_OPTION
+@INV_ROOT
+def inventory_check(model_path: str, root: str) -> None:
+    """Fail when the committed inventories are stale against the model."""
+    from egov.inventory import stale_files
+
+    stale = stale_files(_load(model_path), Path(root))
+    if stale:
+        click.echo("stale generated files (run `egov inventory generate`):\n  " + "\n  ".join(stale), err=True)
+        sys.exit(1)
+    click.echo("inventories are up to date")
+
+
+def _register_optional_groups() -> None:
+    """Sub-command groups living in their own packages (lab, cloud, network)."""
+    from egov.lab.cli import lab
+
+    main.add_command(lab)
+    for module, name in (("egov.cloud.cli", "cloud"), ("egov.network.cli", "network")):
+        try:
+            imported = __import__(module, fromlist=[name])
+        except ImportError as exc:
+            if exc.name and exc.name.startswith("egov"):
+                continue
+            raise
+        main.add_command(getattr(imported, name))
+    from egov.job import run
+
+    main.add_command(run)
+
+
+_register_optional_groups()

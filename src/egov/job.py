@@ -1,0 +1,103 @@
+"""`egov run`: the main job — build the lab, converge, configure devices, verify, report.
+
+Each step is a command line run from the repository root; the job stops at the first failing
+step (later steps depend on earlier ones) and always writes a report (JSON + table).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Step:
+    name: str
+    argv: list[str]
+    optional_module: str = ""     # skip (with a reason) when this part of the repo is absent
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str
+    seconds: float
+    detail: str
+
+
+def _egov() -> str:
+    found = shutil.which("egov")
+    return found or str(Path(sys.executable).parent / "egov")
+
+
+def main_steps(only: list[str], inventory: str) -> list[Step]:
+    egov = _egov()
+    only_args = [arg for sel in only for arg in ("--only", sel)]
+    limit = ["--limit", "@/var/lib/egov-lab/up-hosts"]
+    return [
+        Step("model check", [egov, "model", "check"]),
+        Step("inventories up to date", [egov, "inventory", "check"]),
+        Step("lab up", [egov, "lab", "up", *only_args]),
+        Step("ssh ping every host", [egov, "lab", "ping"]),
+        Step("converge roles (playbooks/site.yml)",
+             ["ansible-playbook", "-i", inventory, "playbooks/site.yml", *limit], "playbooks/site.yml"),
+        Step("configure network devices", [egov, "network", "push", "--env", "lab", *only_args], "src/egov/network"),
+        Step("verify network devices", [egov, "network", "verify", "--env", "lab", *only_args], "src/egov/network"),
+    ]
+
+
+def run_steps(steps: list[Step], report_dir: Path) -> list[StepResult]:
+    console = Console(stderr=True)
+    results: list[StepResult] = []
+    failed = False
+    for step in steps:
+        if failed:
+            results.append(StepResult(step.name, "not run", 0.0, "an earlier step failed"))
+            continue
+        if step.optional_module and not (REPO_ROOT / step.optional_module).exists():
+            results.append(StepResult(step.name, "skipped", 0.0, f"{step.optional_module} is not in this checkout"))
+            continue
+        console.rule(f"[bold]{step.name}")
+        started = time.monotonic()
+        code = subprocess.call(step.argv, cwd=REPO_ROOT, env=os.environ | {"ANSIBLE_FORCE_COLOR": "1"})
+        seconds = round(time.monotonic() - started, 1)
+        status = "ok" if code == 0 else "failed"
+        failed = code != 0
+        results.append(StepResult(step.name, status, seconds, f"exit {code}: {' '.join(step.argv)}"))
+    report_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = {"started": stamp, "steps": [asdict(r) for r in results]}
+    (report_dir / f"run-{stamp}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (report_dir / "run-latest.json").write_text(json.dumps(report, indent=1) + "\n")
+    table = Table(title="main job")
+    for column in ("step", "status", "seconds", "detail"):
+        table.add_column(column)
+    colours = {"ok": "green", "failed": "red", "skipped": "yellow", "not run": "dim"}
+    for r in results:
+        table.add_row(r.name, f"[{colours[r.status]}]{r.status}[/]", f"{r.seconds}", r.detail)
+    console.print(table)
+    console.print(f"report: {report_dir / f'run-{stamp}.json'}")
+    return results
+
+
+@click.command("run")
+@click.option("--only", multiple=True, metavar="SELECTOR", help="run on a subset of the lab (see `lab up --only`)")
+@click.option("--inventory", default="inventories/lab", show_default=True)
+@click.option("--report-dir", default=str(REPO_ROOT / "reports"), show_default=True, type=click.Path(file_okay=False))
+def run(only: tuple[str, ...], inventory: str, report_dir: str) -> None:
+    """The main job on the lab: build it, converge every role, configure every device, verify, report."""
+    results = run_steps(main_steps(list(only), inventory), Path(report_dir))
+    sys.exit(0 if all(r.status in ("ok", "skipped") for r in results) else 1)
