@@ -1,0 +1,11 @@
+"""The policy pack: `pulumi preview --policy-pack stacks/policy --policy-pack-config stacks/policy/config.<stack>.json`.
+
+Building PolicyPack starts the analyzer server and blocks; the policies themselves live in the
+importable package province_policies, which the tests run directly.
+"""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from province_policies import POLICIES
+
+PolicyPack(name="soc-trang-cloud", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)
