@@ -1,0 +1,61 @@
+"""`egov cloud ...`: the mocked plan of a stack and the hand-off of its outputs to Ansible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from egov.cloud.handoff import DEFAULT_OUTPUT, HandoffError, handoff
+from egov.cloud.mocked_run import run_mocked
+from egov.cloud.paths import STACKS
+from egov.cloud.plan import build_plan, to_json, to_markdown, to_text
+from egov.cloud.policy_run import load_policies, run_policies
+from egov.cloud.stack_config import StackConfigError, read_policy_config
+from egov.model import ModelError, load_province
+
+
+@click.group("cloud")
+def cloud() -> None:
+    """The provincial cloud (Pulumi stacks in stacks/): mocked plans and the Ansible hand-off."""
+
+
+@cloud.command("plan")
+@click.option("--stack", type=click.Choice(STACKS), default="prod", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/cloud"),
+              show_default=True, help="directory for plan-<stack>.json and plan-<stack>.md")
+def plan_command(stack: str, out_dir: Path) -> None:
+    """Mocked preview: print the sorted resource plan, run the policy pack, write JSON and Markdown.
+
+    Exits 1 when a policy is violated.
+    """
+    try:
+        province = load_province()
+        mocked = run_mocked(province, stack)
+        policies = load_policies()
+        violations = run_policies(mocked, read_policy_config(stack), policies)
+    except (ModelError, StackConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    plan = build_plan(mocked, [p.name for p in policies], violations)
+    click.echo(to_text(plan), nl=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"plan-{stack}.json").write_text(to_json(plan), encoding="utf-8")
+    (out_dir / f"plan-{stack}.md").write_text(to_markdown(plan), encoding="utf-8")
+    click.echo(f"wrote {out_dir / f'plan-{stack}.json'} and {out_dir / f'plan-{stack}.md'}")
+    if not plan.passed:
+        raise SystemExit(1)
+
+
+@cloud.command("handoff")
+@click.option("--outputs", "outputs_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the file written by `pulumi stack output --json`")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUTPUT,
+              show_default=True, help="the inventory source file to write")
+def handoff_command(outputs_file: Path, out_file: Path) -> None:
+    """Turn the stack outputs into the production inventory's connection data (ansible_host ...)."""
+    try:
+        hosts = handoff(outputs_file, load_province(), out_file)
+    except (HandoffError, ModelError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    public = sum(1 for h in hosts if h.floating_ip)
+    click.echo(f"wrote {out_file}: {len(hosts)} hosts ({public} with a floating IP)")
