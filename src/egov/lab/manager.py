@@ -26,7 +26,7 @@ from egov.lab import host as hostmod
 from egov.lab.image import build_base, debian_mirror
 from egov.lab.proxy import PORT, start_proxy, stop_proxy
 from egov.lab.sh import CommandError, ip_batch, run
-from egov.lab.topology import CONTROLLER_IF, FABRIC_NS, PREFIX, Node, Topology
+from egov.lab.topology import CONTROLLER_IF, FABRIC_NS, PREFIX, Node, Topology, fabric_port
 from egov.model import Province
 
 DEFAULT_STATE = Path(os.environ.get("EGOV_LAB_STATE", "/var/lib/egov-lab"))
@@ -164,7 +164,13 @@ def node_healthy(paths: hostmod.Paths, node: Node) -> bool:
 
 def destroy_node(paths: hostmod.Paths, name: str) -> None:
     hostmod.stop_container(paths, name)
-    # deleting the namespace deletes its veth ends, and with them their peers in the fabric
+    # delete the fabric ends first: a deleted namespace is freed asynchronously by the kernel, and
+    # its veth peers would linger long enough to make re-creating the same port fail
+    netns = f"{PREFIX}-{name}"
+    if hostmod.netns_exists(netns) and hostmod.netns_exists(FABRIC_NS):
+        out = run(["ip", "-n", netns, "-o", "link", "show", "type", "veth"], check=False)
+        ifnames = [line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if ":" in line]
+        ip_batch([f"link del {fabric_port(name, ifname)}" for ifname in ifnames], FABRIC_NS, force=True)
     hostmod.delete_netns(name)
 
 
