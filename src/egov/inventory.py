@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from egov.model import Province, Site
+from egov.model.slugs import slugify
 
 ENVIRONMENTS = ("lab", "production")
 HEADER = (
@@ -27,7 +28,8 @@ SEGMENT_IFACE = {"management": "mgmt0", "dmz": "dmz0", "services": "svc0", "stor
 
 
 def group_name(text: str) -> str:
-    return re.sub(r"[^a-z0-9_]", "_", text.lower())
+    """'Thị trấn' -> thi_tran; 'long-phu' -> long_phu (Ansible group names are identifiers)."""
+    return re.sub(r"[^a-z0-9_]", "_", slugify(text))
 
 
 def _site_vars(site: Site) -> dict[str, Any]:
@@ -82,7 +84,8 @@ def build_inventory(province: Province) -> dict[str, Any]:
         "firewall_interfaces": {
             SEGMENT_IFACE.get(name, name): {"segment": name, "vlan": vlan, "address": str(iface)}
             for name, (vlan, iface) in fw.interfaces.items()
-        } | {"wan0": {"segment": "wan", "vlan": adr.wan.vlan, "address": f"{fw.wan_address}/{adr.wan.prefix.prefixlen}"}},
+        } | {"wan0": {"segment": "wan", "vlan": adr.wan.vlan,
+                      "address": f"{fw.wan_address}/{adr.wan.prefix.prefixlen}"}},
     }
     add("dc_firewalls", fw.name)
     for site in province.sites:
@@ -127,7 +130,8 @@ def province_vars(province: Province) -> dict[str, Any]:
         "province_domain": province.domain,
         "province_timezone": pf.province.timezone,
         "province_supernet": str(pf.addressing.supernet),
-        "province_dc_segments": {n: {"vlan": s.vlan, "prefix": str(s.prefix)} for n, s in pf.addressing.dc_segments.items()},
+        "province_dc_segments": {n: {"vlan": s.vlan, "prefix": str(s.prefix)}
+                                 for n, s in pf.addressing.dc_segments.items()},
         "province_wan": {"vlan": pf.addressing.wan.vlan, "prefix": str(pf.addressing.wan.prefix)},
         "province_site_pool": str(pf.addressing.site_pool),
         "province_service_addresses": dict(sorted(by_service.items())),

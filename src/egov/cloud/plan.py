@@ -45,7 +45,7 @@ class Plan:
 
 
 def short_type(token: str) -> str:
-    """openstack:networking/port:Port -> networking.Port; random:index/randomPassword:RandomPassword -> random.RandomPassword."""
+    """openstack:networking/port:Port -> networking.Port; random:index/randomPassword:... -> random.RandomPassword."""
     package, _, rest = token.partition(":")
     module, _, kind = rest.partition(":")
     module = module.split("/")[0]

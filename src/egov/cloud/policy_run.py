@@ -14,8 +14,8 @@ from typing import Any
 
 from pulumi_policy import (
     Policy,
-    PolicyResource,
     PolicyCustomTimeouts,
+    PolicyResource,
     PolicyResourceOptions,
     ReportViolation,
     ResourceValidationArgs,
@@ -26,7 +26,6 @@ from pulumi_policy import (
 
 from egov.cloud.mocked_run import MockedStack
 from egov.cloud.paths import make_stacks_importable
-
 
 OPTIONS = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[])

@@ -92,7 +92,7 @@ def is_mounted(path: Path) -> bool:
 def links_present(node: Node) -> bool:
     try:
         out = run(["ip", "-n", node.netns, "-o", "link", "show"])
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+    except Exception:
         return False
     names = {line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if ":" in line}
     return all(link.ifname in names for link in node.links)
@@ -204,9 +204,8 @@ def stop_container(paths: Paths, name: str, timeout: float = 10.0) -> None:
             break
         time.sleep(0.1)
     root = paths.root(name)
-    if is_mounted(root):
-        if not ok(["umount", str(root)]):
-            run(["umount", "--lazy", str(root)])
+    if is_mounted(root) and not ok(["umount", str(root)]):
+        run(["umount", "--lazy", str(root)])
     for top in cgroup_dirs(name):
         if top.exists():
             for sub in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):

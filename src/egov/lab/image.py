@@ -47,7 +47,7 @@ def base_is_current(base_dir: Path, mirror: str) -> bool:
     return stamp.exists() and stamp.read_text().strip() == recipe_digest(mirror)
 
 
-def build_base(base_dir: Path, mirror: str | None = None, log=print) -> Path:  # noqa: ANN001
+def build_base(base_dir: Path, mirror: str | None = None, log=print) -> Path:
     """Return the base rootfs, building it when missing or when the recipe changed."""
     mirror = mirror or debian_mirror()
     rootfs = base_dir / "rootfs"

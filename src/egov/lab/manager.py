@@ -364,7 +364,7 @@ def leftovers(state: Path = DEFAULT_STATE, unreachable: str | None = None) -> li
     if Path(f"/sys/class/net/{CONTROLLER_IF}").exists():
         found.append(f"link {CONTROLLER_IF}")
     routes = run(["ip", "route", "show"], check=False)
-    found += [f"route {line}" for line in routes.splitlines() 
+    found += [f"route {line}" for line in routes.splitlines()
               if CONTROLLER_IF in line or (unreachable and line.startswith(f"unreachable {unreachable}"))]
     for proc in Path("/proc").glob("[0-9]*"):
         with contextlib.suppress(OSError):

@@ -97,7 +97,8 @@ def _read_gso(path: Path, col: _Collector) -> GsoProvince | None:
         for c_index, commune in enumerate(district.level3s):
             ckey = ("level2s", d_index, "level3s", c_index, "level3_id")
             if commune.level3_id in seen:
-                col.add(path, ckey, f"duplicate code {commune.level3_id} (also at {format_path(seen[commune.level3_id])})")
+                col.add(path, ckey, f"duplicate code {commune.level3_id} "
+                        f"(also at {format_path(seen[commune.level3_id])})")
             seen.setdefault(commune.level3_id, ckey)
     return gso
 
@@ -151,9 +152,11 @@ def _check_addressing(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ..
             col.add(file, key, f"VLAN {seg.vlan} clashes with {format_path(vlan_owner[seg.vlan])}", lines)
         vlan_owner.setdefault(seg.vlan, key)
     if adr.wan.vlan in vlan_owner:
-        col.add(file, ("addressing", "wan", "vlan"), f"VLAN {adr.wan.vlan} clashes with {format_path(vlan_owner[adr.wan.vlan])}", lines)
+        col.add(file, ("addressing", "wan", "vlan"),
+                f"VLAN {adr.wan.vlan} clashes with {format_path(vlan_owner[adr.wan.vlan])}", lines)
     if adr.site_prefix_len < adr.site_pool.prefixlen:
-        col.add(file, ("addressing", "site_prefix_len"), f"/{adr.site_prefix_len} is larger than the pool {adr.site_pool}", lines)
+        col.add(file, ("addressing", "site_prefix_len"),
+                f"/{adr.site_prefix_len} is larger than the pool {adr.site_pool}", lines)
     site_size = 2 ** (32 - adr.site_prefix_len)
     site_vlan_owner: dict[int, str] = {}
     ranges: list[tuple[str, int, int]] = []
@@ -162,7 +165,8 @@ def _check_addressing(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ..
         if not HOST_LABEL_RE.match(name.replace("_", "-")):
             col.add(file, key, f"VLAN name {name!r} is not a valid name", lines)
         if spec.vlan in site_vlan_owner:
-            col.add(file, (*key, "vlan"), f"VLAN {spec.vlan} clashes with site VLAN {site_vlan_owner[spec.vlan]}", lines)
+            col.add(file, (*key, "vlan"),
+                    f"VLAN {spec.vlan} clashes with site VLAN {site_vlan_owner[spec.vlan]}", lines)
         site_vlan_owner.setdefault(spec.vlan, name)
         size = 2 ** (32 - spec.prefix_len)
         if spec.offset % size:
@@ -272,9 +276,10 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path:
             col.add(ledger_path, ("sites", code), f"slot {slot} exceeds the capacity ({pool_capacity}) of "
                     f"site_pool {adr.site_pool} / wan {adr.wan.prefix}", ledger_lines)
             return None
+        override = pf.site_overrides.get(code)
+        officials = override.officials if override and override.officials else getattr(pf.staffing, kind)
         return Site(code=code, name=name, gso_type=gso_type, kind=kind, slug=slugs[code],
-                    district_code=district_code, slot=slot,
-                    officials=getattr(pf.staffing, kind), systems=tuple(SITE_SYSTEMS[kind]),
+                    district_code=district_code, slot=slot, officials=officials, systems=tuple(SITE_SYSTEMS[kind]),
                     rollout=rollout_for(kind), vlans=tuple(ipplan.site_vlans(adr, slot)),
                     block=ipplan.site_block(adr, slot), wan_address=ipplan.site_wan_address(adr, slot))
 
@@ -288,6 +293,19 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path:
             made = make_site(commune.level3_id, commune.name, commune.type, "commune", district.level2_id)
             if made:
                 communes.append(made)
+
+    district_of = {s.code: s.district_code for s in districts + communes}
+    district_codes = {d.code for d in districts}
+    for code, override in pf.site_overrides.items():
+        key = ("site_overrides", code)
+        if code not in district_of:
+            col.add(model_path, key, f"unknown site code {code!r} (not in the GSO register)", lines)
+        elif override.district is not None:
+            if override.district not in district_codes:
+                col.add(model_path, (*key, "district"), f"unknown district {override.district!r}", lines)
+            elif override.district != district_of[code]:
+                col.add(model_path, (*key, "district"), f"site {code} belongs to district {district_of[code]}, "
+                        f"not {override.district}", lines)
 
     departments = [
         Department(code=d.code, name=d.name, one_stop_shop=d.one_stop_shop, officials=pf.staffing.department,
@@ -337,8 +355,10 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path:
 
     firewall = DcFirewall(
         name="dc-fw-01",
-        interfaces={name: (seg.vlan, ipaddress.IPv4Interface(f"{ipplan.dc_firewall_address(adr, name)}/{seg.prefix.prefixlen}"))
-                    for name, seg in adr.dc_segments.items()},
+        interfaces={
+            name: (seg.vlan, ipaddress.IPv4Interface((ipplan.dc_firewall_address(adr, name), seg.prefix.prefixlen)))
+            for name, seg in adr.dc_segments.items()
+        },
         wan_address=ipplan.dc_firewall_wan_address(adr),
     )
 

@@ -175,6 +175,14 @@ class Flow(Strict):
         return [check_port(port) for port in value]
 
 
+class SiteOverride(Strict):
+    """Per-site facts that differ from the unit-type defaults (keyed by GSO code)."""
+
+    district: str | None = Field(default=None, description="expected district code (a consistency check)")
+    officials: int | None = Field(default=None, ge=1)
+    note: str | None = None
+
+
 class Devices(Strict):
     dc_core_switches: int = Field(ge=1, le=8)
     switch_platform: str
@@ -194,6 +202,7 @@ class ProvinceFile(Strict):
     services: dict[str, Service] = Field(min_length=1)
     flows: list[Flow]
     devices: Devices
+    site_overrides: dict[str, SiteOverride] = Field(default_factory=dict)
 
 
 class GsoCommune(BaseModel):
