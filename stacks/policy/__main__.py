@@ -4,8 +4,7 @@ Building PolicyPack starts the analyzer server and blocks; the policies themselv
 importable package province_policies, which the tests run directly.
 """
 
-from pulumi_policy import EnforcementLevel, PolicyPack
-
 from province_policies import POLICIES
+from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(name="soc-trang-cloud", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)

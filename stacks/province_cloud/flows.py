@@ -116,7 +116,8 @@ def ingress_rules(province: Province, lb_reach: Sequence[LbReach] = ()) -> list[
         if service != ADMIN_SOURCE_SERVICE:
             rules.append(IngressRule(service, parse_port(ADMIN_PORT), admin))
     for reach in lb_reach:
-        rules.append(IngressRule(reach.service, parse_port(reach.port), RuleSource("cidr", reach.cidr, f"lb:{reach.lb}")))
+        amphorae = RuleSource("cidr", reach.cidr, f"lb:{reach.lb}")
+        rules.append(IngressRule(reach.service, parse_port(reach.port), amphorae))
     unique = list(dict.fromkeys(rules))
     return sorted(unique, key=lambda r: (r.service, r.ports.protocol, r.ports.low, r.source.label, r.source.value))
 

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_openstack as openstack
 import pytest
+from province_policies import POLICIES, anti_affinity_for_ha_pairs
 from pulumi_policy import StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
@@ -16,7 +17,6 @@ from egov.cloud.policy_run import OPTIONS, Violation, load_policies, run_policie
 from egov.cloud.stack_config import read_policy_config
 from egov.model import Province
 from province_cloud.program import run
-from province_policies import POLICIES, anti_affinity_for_ha_pairs
 
 GOOD_TAGS = ["owner=stttt", "security-level=3", "system=dc", "environment=prod", "managed-by=pulumi"]
 GOOD_METADATA = {"owner": "stttt", "security_level": "3", "environment": "prod"}

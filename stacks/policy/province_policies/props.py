@@ -25,7 +25,7 @@ UNKNOWN: Any = _Unknown()
 def known(props: Mapping[str, Any], key: str, default: Any = None) -> Any:
     """props[key], ``default`` when absent, UNKNOWN when not known yet."""
     try:
-        return props[key] if key in props else default
+        return props.get(key, default)
     except UnknownValueError:
         return UNKNOWN
 
