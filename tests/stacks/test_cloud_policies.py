@@ -154,3 +154,16 @@ def test_pulumi_runtime_is_left_clean_between_runs(province: Province) -> None:
     second = run_mocked(province, "staging")
     assert len(first.resources) == len(second.resources)
     assert pulumi.get_stack() == "staging"
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_policy_config_agrees_with_the_stack_config(stack: str) -> None:
+    """The pack cannot read stack config: its --policy-pack-config file must say the same."""
+    from egov.cloud.stack_config import read_stack_config
+
+    stack_config = read_stack_config(stack)
+    policy_config = read_policy_config(stack)
+    assert sorted(policy_config["encrypted-volume-types"]["encryptedTypes"]) == sorted(
+        stack_config.get("volumeTypes").values())
+    assert policy_config["san-capacity"]["capacityGb"] == stack_config.get("sanCapacityTb") * 1000
+    assert policy_config["required-metadata"]["environment"] == stack
