@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from egov.cloud.handoff import DEFAULT_OUTPUT, HandoffError, handoff
-from egov.cloud.mocked_run import run_mocked
 from egov.cloud.paths import STACKS
-from egov.cloud.plan import build_plan, to_json, to_markdown, to_text
-from egov.cloud.policy_run import load_policies, run_policies
 from egov.cloud.stack_config import StackConfigError, read_policy_config
 from egov.model import ModelError, load_province
+
+# `plan` needs the Pulumi SDKs (requirements/stacks.txt); they are imported when it runs, so the
+# rest of the `egov` CLI works on a controller without them.
+MISSING_SDK = "the Pulumi SDKs are not installed: pip install -r requirements/stacks.txt ({error})"
 
 
 @click.group("cloud")
@@ -29,6 +30,12 @@ def plan_command(stack: str, out_dir: Path) -> None:
 
     Exits 1 when a policy is violated.
     """
+    try:
+        from egov.cloud.mocked_run import run_mocked
+        from egov.cloud.plan import build_plan, to_json, to_markdown, to_text
+        from egov.cloud.policy_run import load_policies, run_policies
+    except ImportError as exc:
+        raise click.ClickException(MISSING_SDK.format(error=exc)) from exc
     try:
         province = load_province()
         mocked = run_mocked(province, stack)
