@@ -182,7 +182,10 @@ def render_files(province: Province, env: str) -> dict[str, str]:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    """Indents sequences under their key, as yamllint's default expects."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 def _none_as_empty(dumper: yaml.SafeDumper, _value: None) -> yaml.Node:
