@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from egov.model import ipplan
 from egov.model.errors import ModelError, ModelIssue, format_path
@@ -182,11 +182,15 @@ def _check_addressing(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ..
             col.add(file, ("addressing", "site_vlans"), f"the site VLAN {name!r} is required", lines)
 
 
-def _check_references(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
+def _check_departments(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
     dept_codes = Counter(d.code for d in pf.departments)
     for index, dept in enumerate(pf.departments):
         if dept_codes[dept.code] > 1:
             col.add(file, ("departments", index, "code"), f"duplicate department code {dept.code!r}", lines)
+
+
+def _check_references(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
+    dept_codes = {d.code for d in pf.departments}
     for name, service in pf.services.items():
         if not HOST_LABEL_RE.match(name.replace("_", "-")):
             col.add(file, ("services", name), f"service name {name!r} cannot make a hostname", lines)
@@ -208,6 +212,29 @@ def _check_references(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ..
             col.add(file, ("rollout", system), f"unknown system {system!r}", lines)
 
 
+def _check_valid_sections(data: Any, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
+    """When the file has shape errors, still run the cross-checks whose sections are valid,
+    so that one load reports every problem it can find."""
+    if not isinstance(data, dict):
+        return
+    valid: dict[str, Any] = {}
+    for name, field in ProvinceFile.model_fields.items():
+        key = field.alias or name
+        if key not in data:
+            continue
+        try:
+            valid[name] = TypeAdapter(field.annotation).validate_python(data[key])
+        except ValidationError:
+            continue
+    partial = ProvinceFile.model_construct(**valid)
+    if "addressing" in valid:
+        _check_addressing(partial, file, lines, col)
+    if "departments" in valid:
+        _check_departments(partial, file, lines, col)
+    if {"departments", "services", "flows", "addressing", "rollout"} <= valid.keys():
+        _check_references(partial, file, lines, col)
+
+
 def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path | str | None = None,
                   allocations: Path | str | None = None) -> Province:
     """Load, validate and derive the province. Raises ModelError listing every problem."""
@@ -222,6 +249,7 @@ def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path |
             pf = ProvinceFile.model_validate(data)
         except ValidationError as exc:
             col.pydantic(model_path, exc, lines)
+            _check_valid_sections(data, model_path, lines, col)
     gso_path = Path(admin_units) if admin_units else None
     if gso_path is None and pf is not None:
         gso_path = model_path.parent / pf.province.admin_units_file
@@ -232,6 +260,7 @@ def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path |
         raise ModelError(col.issues)
 
     _check_addressing(pf, model_path, lines, col)
+    _check_departments(pf, model_path, lines, col)
     _check_references(pf, model_path, lines, col)
     if gso.level1_id != pf.province.code:
         col.add(gso_path, ("level1_id",), f"province code {gso.level1_id} differs from province.code "
