@@ -96,7 +96,7 @@ def remediation(intended: str, running: str) -> list[str]:
     for key, block in want.items():
         current = have.get(key)
         if current is None or current.line != block.line:
-            cmds = [block.line, *(f" {c}" for c in block.children)]
+            cmds = [block.line, *(f" {c}" for c in block.children), *(["exit"] if block.children else [])]
             if block.line.startswith("hostname "):
                 hostname = cmds
                 continue
@@ -109,7 +109,7 @@ def remediation(intended: str, running: str) -> list[str]:
         if _same_children(block, current):
             continue
         if block.line.startswith(ORDERED_BLOCKS):
-            commands += ["no " + block.line, block.line, *(f" {c}" for c in block.children)]
+            commands += ["no " + block.line, block.line, *(f" {c}" for c in block.children), "exit"]
             continue
         want_children = {_child_key(c): c for c in block.children}
         have_children = {_child_key(c): c for c in current.children}
@@ -121,7 +121,7 @@ def remediation(intended: str, running: str) -> list[str]:
             if have_children.get(ckey) != child:
                 sub.append(" " + child)
         if sub:
-            commands += [block.line, *sub]
+            commands += [block.line, *sub, "exit"]
     for key, block in have.items():
         if key in want or not block.line.startswith(MANAGED_EXTRAS) or block.line == "vlan 1":
             continue

@@ -5,7 +5,8 @@ configuration also carries global lines (hostname, AAA, users, NTP, syslog, SNMP
 vty lines, a management ACL), and Netmiko leaves configuration mode with `end`, which no
 fake-switches model implements. This module adds, in the emulator only:
 
-- `end` in every configuration mode (Netmiko's production behaviour is unchanged);
+- `end` in every configuration mode (Netmiko's production behaviour is unchanged), and
+  leaving a sub-mode when a parent-mode command is entered (the emulator showed no prompt);
 - `hostname` (changes the prompt, as on IOS);
 - a store of global configuration lines and of two kinds of sub-blocks (`line vty`,
   `ip access-list standard`), shown back by `show running-config`; `snmp-server user` is
@@ -89,7 +90,17 @@ class HarnessConfigProcessor(ConfigCommandProcessor):
     def _line(self, *words: str) -> str:
         return " ".join(words)
 
+    def delegate_to_sub_processor(self, line: str) -> bool:
+        # The emulator keeps a sub-mode active when its parent handles a command, and then shows
+        # no prompt (Netmiko waits in vain). On IOS a parent-mode command leaves the sub-mode.
+        processed = super().delegate_to_sub_processor(line)
+        if not processed:
+            self.sub_processor = None
+        return processed
+
     def do_end(self, *_: str) -> None:
+        # Missing in every fake-switches model; `end` from a sub-mode falls back to here.
+        self.sub_processor = None
         self.is_done = True
 
     def do_hostname(self, name: str, *_: str) -> None:
@@ -164,19 +175,6 @@ class HarnessConfigProcessor(ConfigCommandProcessor):
             super().do_no_ip(cmd, *args)
 
 
-class _EndMixin:
-    def do_end(self, *_: str) -> None:
-        self.is_done = True
-
-
-class HarnessInterfaceProcessor(_EndMixin, ConfigInterfaceCommandProcessor):
-    pass
-
-
-class HarnessVlanProcessor(_EndMixin, ConfigVlanCommandProcessor):
-    pass
-
-
 class HarnessEnabledProcessor(EnabledCommandProcessor):
     def show_run(self) -> None:
         # Capture the emulator's own listing, then insert the harness-stored global lines.
@@ -208,8 +206,8 @@ class HarnessSwitchCore(Cisco2960_24TT_L_SwitchCore):
     def new_command_processor(self) -> EnabledCommandProcessor:
         return HarnessEnabledProcessor(
             config=HarnessConfigProcessor(
-                config_vlan=HarnessVlanProcessor(),
+                config_vlan=ConfigVlanCommandProcessor(),
                 config_vrf=ConfigVRFCommandProcessor(),
-                config_interface=HarnessInterfaceProcessor(),
+                config_interface=ConfigInterfaceCommandProcessor(),
             )
         )

@@ -26,7 +26,13 @@ class IosDriver(Driver):
         if not commands:
             return Change(changed=False)
         pattern = "|".join(re.escape(p) for p in self.platform.error_patterns)
-        output = conn.send_config_set(commands, error_pattern=pattern)
+        # Netmiko turns command echo checking off for a whole batch holding a banner (and then reads
+        # each command's output by timing, ~2 s each): send banners in a batch of their own.
+        banners = [c for c in commands if c.startswith("banner ")]
+        others = [c for c in commands if not c.startswith("banner ")]
+        output = conn.send_config_set(others, error_pattern=pattern) if others else ""
+        if banners:
+            output += conn.send_config_set(banners, bypass_commands="", cmd_verify=False)
         if pattern and re.search(pattern, output):   # belt and braces: some errors come after the echo
             raise DeviceError(ErrorKind.REJECTED, _rejected_line(output, pattern))
         if any(c.startswith("hostname ") for c in commands):
