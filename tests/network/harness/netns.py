@@ -130,4 +130,19 @@ def add_plain_firewall(lab: Lab, name: str, index: int) -> Firewall:
     fw = Firewall(name=name, netns=ns, address=f"10.250.200.{base + 2}")
     lab.start_sshd(fw)
     lab.firewalls.append(fw)
+    wait_listening(fw.address, 22)
     return fw
+
+
+def wait_listening(address: str, port: int, seconds: float = 10.0) -> None:
+    import socket
+    import time
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection((address, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
