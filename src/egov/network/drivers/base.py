@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,10 +85,8 @@ class Driver:
                 self.prepare(conn)
                 yield conn
             finally:
-                try:
+                with suppress(Exception):   # closing a dead session must not hide the real error
                     conn.disconnect()
-                except Exception:
-                    pass
 
     def prepare(self, conn: Any) -> None:
         """Called once per session (e.g. enter enable mode)."""

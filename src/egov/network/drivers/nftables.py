@@ -55,7 +55,8 @@ class NftablesDriver(Driver):
         if "EGOV_EOF" in body:
             raise DeviceError(ErrorKind.INTERNAL, "file contains the heredoc marker")
         conn.send_command(f"cat > {path} <<'EGOV_EOF'\n{body.rstrip(chr(10))}\nEGOV_EOF",
-                          cmd_verify=False, expect_string=re.escape(conn.base_prompt), read_timeout=self.options.timeout)
+                          cmd_verify=False, expect_string=re.escape(conn.base_prompt),
+                          read_timeout=self.options.timeout)
         want = hashlib.sha256((body.rstrip("\n") + "\n").encode()).hexdigest()
         rc, out = self.run(conn, f"sha256sum {path}")
         if rc != 0 or not out.split() or out.split()[0] != want:
@@ -119,8 +120,9 @@ class NftablesDriver(Driver):
             raise DeviceError(ErrorKind.UNREACHABLE, f"the new policy cut the controller off ({last}) and the "
                               f"device is still unreachable after its revert time: {exc.message}") from exc
         if "EGOV_REVERTED" in out:
-            raise DeviceError(ErrorKind.REVERTED, f"the new policy cut the controller off ({last.message if last else ''}"
-                              f"); the device reverted to the previous policy by itself")
+            cause = last.message if last else ""
+            raise DeviceError(ErrorKind.REVERTED, f"the new policy cut the controller off ({cause}); "
+                              "the device reverted to the previous policy by itself")
         raise DeviceError(ErrorKind.UNREACHABLE, f"could not confirm in time ({last}); device status: {out}")
 
 
