@@ -40,7 +40,7 @@ lab: deps
 
 lint: venv
 	ruff check src tests benchmarks stacks network
-	yamllint -s .
+	yamllint .
 	egov model check
 	egov inventory check
 
