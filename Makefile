@@ -45,7 +45,9 @@ lint: venv
 	egov inventory check
 
 unit: venv
-	pytest -q -m "not lab" -n 2 $(PYTEST_ARGS)
+	pytest -q -m "not lab" -n 2 --ignore=tests/network $(PYTEST_ARGS)
+	@# the network tests share emulated devices and firewalls between tests: run them in order
+	pytest -q -m "not lab" -p no:xdist tests/network $(PYTEST_ARGS)
 
 lab-test: deps
 	EGOV_LAB_TAKEOVER=$${EGOV_LAB_TAKEOVER:-0} pytest -q -m lab $(PYTEST_ARGS)
