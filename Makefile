@@ -16,7 +16,7 @@ deps: apt venv
 apt:
 	@if ! command -v debootstrap >/dev/null || ! command -v systemd-nspawn >/dev/null \
 	    || ! command -v apt-cacher-ng >/dev/null || ! command -v traceroute >/dev/null \
-	    || ! command -v nc >/dev/null || ! command -v sshd >/dev/null && ! test -x /usr/sbin/sshd; then \
+	    || ! command -v nc >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null; then \
 	  echo ">> apt-get install $(APT_PACKAGES)"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); \
 	fi
