@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT / "tests" / "network"))
 
 from harness import switches  # noqa: E402
 
-from egov.network import credentials, inventory, ops, provinceload  # noqa: E402
+from egov.model import load_province  # noqa: E402
+from egov.network import credentials, inventory, ops  # noqa: E402
 from egov.network.drivers import Options  # noqa: E402
 from egov.network.runner import run_all  # noqa: E402
 
@@ -31,7 +32,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N site switches (0: all)")
     parser.add_argument("--workers", default="1,8", help="comma-separated pool sizes; 1 = serial")
     args = parser.parse_args()
-    province = provinceload.load()
+    province = load_province()
     all_switches = [d for d in inventory.derive(province) if d.role == "switch"]
     chosen = all_switches[: args.limit] if args.limit else all_switches
     ctx = ops.Context(province=province, credentials=credentials.generate(), options=Options(timeout=20))

@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import netns, switches
 
-from egov.model import Province
-from egov.network import credentials, inventory, ops, provinceload
+from egov.model import Province, load_province
+from egov.network import credentials, inventory, ops
 from egov.network.drivers import Options
 from egov.network.inventory import Device
 from egov.network.paths import network_dir
@@ -25,7 +25,7 @@ SWITCH_SITES = ("942", "31570")
 
 @pytest.fixture(scope="session")
 def province() -> Province:
-    return provinceload.load()
+    return load_province()
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from egov.model import load_province
 from egov.network import credentials as creds
-from egov.network import inventory, ops, provinceload
+from egov.network import inventory, ops
 from egov.network.archive import DEFAULT_ARCHIVE, Archive
 from egov.network.drivers import Options
 from egov.network.paths import network_dir
@@ -64,7 +65,7 @@ def _credentials(env: str, file: Path | None, vault_pw: Path | None) -> creds.Cr
 
 def execute(operation: str, kw: dict[str, Any], **ctx_extra: Any) -> None:
     console = Console(stderr=True)
-    province = provinceload.load(kw["model"]) if kw["model"] else provinceload.load()
+    province = load_province(kw["model"]) if kw["model"] else load_province()
     devices = inventory.apply_hosts_file(inventory.derive(province), kw["hosts_file"])
     try:
         devices = inventory.select(devices, kw["only"])
