@@ -76,7 +76,7 @@ def execute(operation: str, kw: dict[str, Any], **ctx_extra: Any) -> None:
     options = Options(timeout=kw["timeout"], confirm_timeout=kw["confirm_timeout"])
     ctx = ops.Context(province=province, credentials=_credentials(kw["env"], kw["credentials_file"],
                                                                  kw["vault_password_file"]),
-                      options=options, **ctx_extra)
+                      options=options, env=kw["env"], **ctx_extra)
     if operation in ("backup", "rollback"):
         ctx.archive = Archive(kw["archive"])
         ctx.archive.ensure()

@@ -27,9 +27,10 @@ class Context:
     rollback_ref: str | None = None
     render_dir: Path | None = None
     network_dir: Path | None = None
+    env: str = "production"          # policy.yml env_flows of this environment are rendered
 
     def __post_init__(self) -> None:
-        self.renderer = Renderer(self.province, self.credentials, self.network_dir)
+        self.renderer = Renderer(self.province, self.credentials, self.network_dir, self.env)
         self.platforms = registry.platforms(self.network_dir)
 
     def driver(self, device: Device) -> Driver:

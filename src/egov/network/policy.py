@@ -143,8 +143,8 @@ def site_management_rules(province: Province, site: Site, policy: dict[str, Any]
     return _grouped(entries)
 
 
-def dc_rules(province: Province, policy: dict[str, Any]) -> list[Rule]:
-    """Forward rules of the DC firewall: the whole flow matrix, device flows and management."""
+def dc_rules(province: Province, policy: dict[str, Any], env: str = "production") -> list[Rule]:
+    """Forward rules of the DC firewall: the whole flow matrix, device flows, management, env flows."""
     adr = province.source.addressing
     names = policy["dc_firewall_interfaces"]
     hosts = service_hosts(province)
@@ -183,4 +183,42 @@ def dc_rules(province: Province, policy: dict[str, Any]) -> list[Rule]:
     for port in policy["management_ports"]:
         proto, low, high = parse_port(port)
         entries.append(("management of the sites", (names["management"],), (mgmt,), managed, False, proto, low, high))
+    dc_managed = tuple(adr.dc_segments[s].prefix for s in policy.get("managed_dc_segments", []))
+    if dc_managed:
+        for port in policy["management_ports"]:
+            proto, low, high = parse_port(port)
+            entries.append(("management of the DC hosts", (names["management"],), (mgmt,), dc_managed, False,
+                            proto, low, high))
+    entries += _env_entries(province, policy, env, wan_nets, hosts)
     return _grouped(entries)
+
+
+def _env_entries(province: Province, policy: dict[str, Any], env: str, wan_nets: tuple[Net, ...],
+                 hosts: dict[str, tuple[Net, ...]]) -> list[tuple[Any, ...]]:
+    """The flows policy.yml `env_flows` adds in one environment (e.g. the lab's apt proxy)."""
+    adr = province.source.addressing
+    names = policy["dc_firewall_interfaces"]
+    wan = (names["wan"],)
+    dc_ifaces = tuple(names[s] for s in adr.dc_segments)
+    sources: dict[str, tuple[tuple[str, ...], tuple[Net, ...]]] = {
+        "site_devices": (wan, wan_nets),
+        "sites": (wan, (adr.site_pool,)),
+        "dc": (dc_ifaces, tuple(s.prefix for s in adr.dc_segments.values())),
+    }
+    entries = []
+    for flow in (policy.get("env_flows") or {}).get(env, []):
+        to = flow["to"]
+        if to == "lab_gateway":
+            targets: tuple[Net, ...] = (_host(province.lab_gateway),)
+        elif to in hosts:
+            targets = hosts[to]
+        else:
+            raise ValueError(f"env_flows.{env}: unknown destination {to!r} (a DC service or lab_gateway)")
+        for source in flow["from"]:
+            if source not in sources:
+                raise ValueError(f"env_flows.{env}: unknown source {source!r} (one of {', '.join(sources)})")
+            iif, src = sources[source]
+            for port in flow["ports"]:
+                proto, low, high = parse_port(port)
+                entries.append((f"{env}: {source} -> {to}", iif, src, targets, False, proto, low, high))
+    return entries

@@ -28,8 +28,10 @@ class Rendered:
 
 
 class Renderer:
-    def __init__(self, province: Province, credentials: Credentials, base: Path | None = None) -> None:
+    def __init__(self, province: Province, credentials: Credentials, base: Path | None = None,
+                 env: str = "production") -> None:
         self.province = province
+        self.env_name = env
         self.credentials = credentials
         self.base = base or network_dir()
         self.platforms = registry.platforms(self.base)
@@ -120,7 +122,7 @@ class Renderer:
             rules = pol.site_rules(self.province, device.site, policy)
             rules += pol.site_management_rules(self.province, device.site, policy)
         else:
-            rules = pol.dc_rules(self.province, policy)
+            rules = pol.dc_rules(self.province, policy, self.env_name)
         mgmt_net = device.vars.get("management_net", str(self.province.source.addressing.dc_segments["management"]
                                                           .prefix))
         management_ports = []
