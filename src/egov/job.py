@@ -47,6 +47,8 @@ def main_steps(only: list[str], inventory: str) -> list[Step]:
     egov = _egov()
     only_args = [arg for sel in only for arg in ("--only", sel)]
     limit = ["--limit", "@/var/lib/egov-lab/up-hosts"]
+    lab_firewalls = ["--env", "lab", "--hosts-from", "/var/lib/egov-lab/nodes.json", "--only", "kind:firewall",
+                     "--no-progress"]
     return [
         Step("model check", [egov, "model", "check"]),
         Step("inventories up to date", [egov, "inventory", "check"]),
@@ -56,6 +58,13 @@ def main_steps(only: list[str], inventory: str) -> list[Step]:
              ["ansible-playbook", "-i", inventory, "playbooks/site.yml", *limit], "playbooks/site.yml"),
         # offline: renders every switch and firewall of the province from the model (templates, policy)
         Step("render network device configs", [egov, "network", "render", "--env", "lab"], "src/egov/network"),
+        # the lab's firewalls that are up (nodes.json): province policy, commit-confirmed; then read back.
+        # Switches are not in the main job: the lab has no emulated switches (tests/network covers them).
+        Step("push lab firewalls (network policy)",
+             [egov, "network", "push", *lab_firewalls], "src/egov/network"),
+        Step("second push of lab firewalls changes nothing",
+             [egov, "network", "push", "--fail-on-change", *lab_firewalls], "src/egov/network"),
+        Step("verify lab firewalls (read back)", [egov, "network", "verify", *lab_firewalls], "src/egov/network"),
     ]
 
 

@@ -27,6 +27,25 @@ def test_select(province):
     assert all(d.site is None or d.site.code == "942" for d in chosen)
 
 
+def test_hosts_from_restricts_selection(province, tmp_path):
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text('{"dc-fw-01": {"kind": "container"}, "fw-chau-thanh": {}, "pc-chau-thanh": {}}')
+    up = inventory.restrict(inventory.derive(province), nodes)
+    assert {d.name for d in inventory.select(up, ["kind:firewall"])} == {"dc-fw-01", "fw-chau-thanh"}
+    lines = tmp_path / "up-hosts"
+    lines.write_text("dc-fw-01\nsw-chau-thanh\n")
+    assert {d.name for d in inventory.restrict(inventory.derive(province), lines)} == {"dc-fw-01", "sw-chau-thanh"}
+
+
+def test_env_flows_only_in_their_environment(province, creds):
+    dc_fw = next(d for d in inventory.derive(province) if d.name == "dc-fw-01")
+    lab = context(province, creds, env="lab").renderer.render(dc_fw).text
+    prod = context(province, creds).renderer.render(dc_fw).text
+    gateway = f"ip daddr {province.lab_gateway} tcp dport 3142 accept"
+    assert gateway in lab and gateway not in prod
+    assert '"management of the DC hosts"' in lab and '"management of the DC hosts"' in prod
+
+
 def test_switch_render_has_site_vlans_and_services(province, creds):
     ctx = context(province, creds)
     site = province.site("31570")

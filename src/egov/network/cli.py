@@ -37,6 +37,9 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="firewalls revert unless the controller confirms within this many seconds"),
         click.option("--hosts-file", type=click.Path(exists=True, path_type=Path),
                      help="YAML overriding device addresses (emulated devices, harnesses)"),
+        click.option("--hosts-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="only devices named in this file (JSON object/list or one name a line), e.g. the "
+                     "lab's /var/lib/egov-lab/nodes.json: the lab devices that are up; combines with --only"),
         click.option("--credentials", "credentials_file", type=click.Path(exists=True, path_type=Path),
                      help="ansible-vault file with device credentials"),
         click.option("--vault-password-file", type=click.Path(exists=True, path_type=Path)),
@@ -63,11 +66,14 @@ def _credentials(env: str, file: Path | None, vault_pw: Path | None) -> creds.Cr
     return creds.generate()
 
 
-def execute(operation: str, kw: dict[str, Any], **ctx_extra: Any) -> None:
+def execute(operation: str, kw: dict[str, Any], fail_on_change: bool = False, **ctx_extra: Any) -> None:
     console = Console(stderr=True)
     province = load_province(kw["model"]) if kw["model"] else load_province()
     devices = inventory.apply_hosts_file(inventory.derive(province), kw["hosts_file"])
     try:
+        devices = inventory.restrict(devices, kw["hosts_from"])
+        if not devices:
+            raise ValueError(f"--hosts-from {kw['hosts_from']} names no device of the inventory")
         devices = inventory.select(devices, kw["only"])
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -101,6 +107,10 @@ def execute(operation: str, kw: dict[str, Any], **ctx_extra: Any) -> None:
         sys.exit(1)
     if operation == "drift" and any(r.status == "drift" for r in results):
         sys.exit(2)
+    if fail_on_change and any(r.status == "changed" for r in results):
+        Console(stderr=True).print("[red]--fail-on-change: devices changed: "
+                                   + ", ".join(r.device for r in results if r.status == "changed"))
+        sys.exit(3)
 
 
 def _run_with_progress(devices: list[inventory.Device], task: Callable[[inventory.Device], DeviceResult],
@@ -147,9 +157,10 @@ def diff(**kw: Any) -> None:
 
 @network.command()
 @common
-def push(**kw: Any) -> None:
+@click.option("--fail-on-change", is_flag=True, help="exit 3 when any device had to be changed (idempotence check)")
+def push(fail_on_change: bool, **kw: Any) -> None:
     """Push what differs (firewalls: commit-confirmed), then read back and check."""
-    execute("push", kw)
+    execute("push", kw, fail_on_change=fail_on_change)
 
 
 @network.command()

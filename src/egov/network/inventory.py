@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,29 @@ def apply_hosts_file(devices: list[Device], path: Path | None) -> list[Device]:
         platform = str(spec.pop("platform", device.platform))
         out.append(replace(device, host=host, port=port, platform=platform, vars={**device.vars, **spec}))
     return out
+
+
+def names_from(path: Path) -> set[str]:
+    """Device names listed in a file: a JSON object keyed by name (the lab's nodes.json) or list of
+    names, or a text file with one name per line (the lab's up-hosts)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {line.split()[0] for line in text.splitlines() if line.strip() and not line.startswith("#")}
+    if isinstance(data, dict):
+        return set(data)
+    if isinstance(data, list):
+        return {str(item) for item in data}
+    raise ValueError(f"{path}: expected a JSON object or list of device names")
+
+
+def restrict(devices: list[Device], path: Path | None) -> list[Device]:
+    """Keep only the devices named in `path` (--hosts-from): e.g. the lab hosts that are up."""
+    if path is None:
+        return devices
+    names = names_from(path)
+    return [d for d in devices if d.name in names]
 
 
 def select(devices: list[Device], only: tuple[str, ...] | list[str] = ()) -> list[Device]:
