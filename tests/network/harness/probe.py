@@ -1,0 +1,166 @@
+"""Real-packet probes for the traffic-matrix test (run inside a namespace with `ip netns exec`).
+
+serve  — on a DC host: TCP listeners and UDP echo servers on the given ports (a port already taken
+         by a real service is left to it), plus an AF_PACKET sniffer that records every TCP SYN / UDP
+         datagram arriving from the site pool. The sniffer sees packets before the host's own input
+         firewall (the OS baseline's `inet host_firewall`), so "delivered" proves what the network
+         firewalls let through, whatever the host itself then does with it.
+         Writes READY once listening; on SIGTERM writes the seen list (JSON) to OUT and exits.
+probe  — on a LAN client: every probe of a JSON list at once; TCP = handshake completes,
+         UDP = the echo comes back. Prints the results as JSON.
+
+Only addresses given on the command line are contacted (lab addresses in the lab's namespaces).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from pathlib import Path
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+def serve(tcp: list[int], udp: list[int], watch: str, ready: Path, out: Path) -> None:
+    seen: set[tuple[str, str, int]] = set()
+    lock = threading.Lock()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    watch_net = ipaddress.ip_network(watch)
+
+    sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    sniffer.settimeout(0.2)
+
+    def sniff() -> None:
+        while not stop.is_set():
+            try:
+                frame, address = sniffer.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if address[2] == PACKET_OUTGOING or len(frame) < 34 or frame[12:14] != b"\x08\x00":
+                continue
+            ip = frame[14:]
+            ihl = (ip[0] & 0x0F) * 4
+            proto = ip[9]
+            src = socket.inet_ntoa(ip[12:16])
+            if ipaddress.ip_address(src) not in watch_net or proto not in (6, 17) or len(ip) < ihl + 14:
+                continue
+            dport = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
+            if proto == 6 and (ip[ihl + 13] & 0x12) != 0x02:      # SYN without ACK only
+                continue
+            with lock:
+                seen.add((src, "tcp" if proto == 6 else "udp", dport))
+
+    threading.Thread(target=sniff, daemon=True).start()
+
+    def tcp_accept(sock: socket.socket) -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+                conn.close()
+            except (TimeoutError, OSError):
+                continue
+
+    def udp_echo(sock: socket.socket) -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                data, peer = sock.recvfrom(2048)
+                sock.sendto(data, peer)
+            except (TimeoutError, OSError):
+                continue
+
+    bound: dict[str, list[int]] = {"tcp": [], "udp": []}
+    for port in tcp:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+            sock.listen(64)
+        except OSError:
+            sock.close()          # a real service already listens there
+            continue
+        bound["tcp"].append(port)
+        threading.Thread(target=tcp_accept, args=(sock,), daemon=True).start()
+    for port in udp:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            sock.close()
+            continue
+        bound["udp"].append(port)
+        threading.Thread(target=udp_echo, args=(sock,), daemon=True).start()
+    ready.write_text(json.dumps(bound))
+    while not stop.wait(0.2):
+        pass
+    time.sleep(0.1)
+    with lock:
+        out.write_text(json.dumps(sorted(seen)))
+
+
+def probe_one(dst: str, proto: str, port: int, timeout: float) -> bool:
+    if proto == "tcp":
+        try:
+            with socket.create_connection((dst, port), timeout=timeout):
+                return True
+        except OSError:
+            return False
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.connect((dst, port))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                sock.send(b"egov-traffic-matrix")
+                sock.settimeout(min(0.7, max(0.05, deadline - time.monotonic())))
+                if sock.recv(2048) == b"egov-traffic-matrix":
+                    return True
+            except TimeoutError:
+                continue
+            except OSError:        # ICMP port unreachable: delivered, nobody listening
+                time.sleep(0.2)
+        return False
+    finally:
+        sock.close()
+
+
+def probe(specs: list[dict[str, object]], timeout: float) -> list[bool]:
+    results: list[bool] = [False] * len(specs)
+
+    def run(i: int, spec: dict[str, object]) -> None:
+        results[i] = probe_one(str(spec["dst"]), str(spec["proto"]), int(spec["port"]), timeout)  # type: ignore[call-overload]
+
+    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(specs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def main() -> None:
+    mode = sys.argv[1]
+    if mode == "serve":
+        tcp = [int(p) for p in sys.argv[2].split(",") if p]
+        udp = [int(p) for p in sys.argv[3].split(",") if p]
+        serve(tcp, udp, sys.argv[4], Path(sys.argv[5]), Path(sys.argv[6]))
+    elif mode == "probe":
+        specs = json.loads(Path(sys.argv[2]).read_text())
+        print(json.dumps(probe(specs, float(sys.argv[3]))))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    main()
