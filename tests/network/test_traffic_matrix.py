@@ -13,7 +13,7 @@ a flow is allowed from VLAN v when its sources contain `sites` or `site:<v>` and
 port. Allowed: the packet reaches the DC host (an AF_PACKET sniffer there, ahead of the host's own
 input firewall) and the connection/echo succeeds unless the host's own firewall (OS baseline,
 `inet host_firewall`) refuses that port. Denied: the packet never reaches the host and nothing
-connects.
+connects. EGOV_TRAFFIC_MATRIX_NO_PUSH=1 checks whatever policy the firewalls run now (no push).
 """
 
 from __future__ import annotations
@@ -167,7 +167,8 @@ def test_policy_push_is_idempotent_on_the_lab(lab):
 
 
 def test_traffic_matrix(lab, province: Province, tmp_path: Path):
-    push("push")                                  # the policy is in place whatever ran before
+    if not os.environ.get("EGOV_TRAFFIC_MATRIX_NO_PUSH"):   # set it to check what the devices run now
+        push("push")                              # the policy is in place whatever ran before
     site_pool = str(province.source.addressing.site_pool)
     # servers: every DC host listens on the ports the matrix probes toward its service
     targets = {h.name: h for h in province.dc_hosts}
