@@ -7,17 +7,10 @@ from pathlib import Path
 
 import click
 
-from egov.model import DEFAULT_MODEL, ModelError, Province, load_province, render_allocations
+from egov.cliutil import load_or_exit
+from egov.model import DEFAULT_MODEL, Province, render_allocations
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(model: str) -> Province:
-    try:
-        return load_province(Path(model))
-    except ModelError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,7 +33,7 @@ MODEL_OPTION = click.option("--model", "model_path", default=str(DEFAULT_MODEL),
 @MODEL_OPTION
 def model_check(model_path: str) -> None:
     """Validate the model; print every problem (file:line: key path: what is wrong)."""
-    province = _load(model_path)
+    province = load_or_exit(model_path)
     unallocated = _unallocated(province, Path(model_path))
     click.echo(f"ok: {province.name}: {len(province.districts)} districts, {len(province.communes)} communes, "
                f"{len(province.departments)} departments, {len(province.dc_hosts)} DC hosts, "
@@ -59,7 +52,7 @@ def _unallocated(province: Province, model_path: Path) -> list[str]:
 @MODEL_OPTION
 def model_allocate(model_path: str) -> None:
     """Write the allocation ledger (new sites/hosts get the next free numbers; others keep theirs)."""
-    province = _load(model_path)
+    province = load_or_exit(model_path)
     ledger = Path(model_path).parent / "allocations.yml"
     text = render_allocations(province)
     if ledger.exists() and ledger.read_text(encoding="utf-8") == text:
@@ -86,7 +79,7 @@ def inventory_generate(model_path: str, root: str) -> None:
     """Regenerate inventories/lab and inventories/production (and the ledger)."""
     from egov.inventory import write_inventories
 
-    province = _load(model_path)
+    province = load_or_exit(model_path)
     ledger = Path(model_path).parent / "allocations.yml"
     text = render_allocations(province)
     if not ledger.exists() or ledger.read_text(encoding="utf-8") != text:
@@ -105,7 +98,7 @@ def inventory_check(model_path: str, root: str) -> None:
     """Fail when the committed inventories are stale against the model."""
     from egov.inventory import stale_files
 
-    stale = stale_files(_load(model_path), Path(root))
+    stale = stale_files(load_or_exit(model_path), Path(root))
     if stale:
         click.echo("stale generated files (run `egov inventory generate`):\n  " + "\n  ".join(stale), err=True)
         sys.exit(1)

@@ -15,20 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from egov.cliutil import load_or_exit
 from egov.lab import manager
 from egov.lab.topology import SelectionError, build_topology
-from egov.model import DEFAULT_MODEL, ModelError, Province, load_province
+from egov.model import DEFAULT_MODEL
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 console = Console(stderr=True)
-
-
-def _province(model: str) -> Province:
-    try:
-        return load_province(Path(model))
-    except ModelError as exc:
-        console.print(str(exc), markup=False)
-        sys.exit(2)
 
 
 @contextmanager
@@ -65,7 +58,7 @@ def lab() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON on stdout")
 def up(model_path: str, state: str, only: tuple[str, ...], workers: int, as_json: bool) -> None:
     """Build (or repair) the lab. Safe to re-run: healthy hosts are left alone."""
-    province = _province(model_path)
+    province = load_or_exit(model_path)
     try:
         topo = build_topology(province, list(only))
     except SelectionError as exc:
