@@ -28,7 +28,7 @@ RECAP = re.compile(
 
 
 def run_playbook(inventory: str, limit: str, check: bool, log: Path) -> dict:
-    cmd = ["ansible-playbook", "-i", inventory, "playbooks/site.yml", "--limit", limit]
+    cmd = ["ansible-playbook", "-i", inventory, "playbooks/baseline.yml", "--limit", limit]
     if check:
         cmd.append("--check")
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")

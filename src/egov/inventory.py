@@ -154,6 +154,9 @@ def connection_vars(env: str, province: Province) -> dict[str, Any]:
             "egov_environment": "lab",
             # the lab gateway's apt-cacher-ng plays the province mirror
             "egov_apt_proxy": f"http://{province.lab_gateway}:3142",
+            # secrets generated at run time on the controller (passwords, bind secrets, keys):
+            # outside the repository, readable by root only
+            "egov_secrets_dir": f"{LAB_STATE_DIR}/secrets",
         }
     bastion = next(h for h in province.dc_hosts if h.service == "bastion")
     return {
@@ -166,6 +169,9 @@ def connection_vars(env: str, province: Province) -> dict[str, Any]:
         ),
         "egov_environment": "production",
         "egov_apt_proxy": "",
+        # run-time generated secrets on the controller; keep on an encrypted, backed-up volume
+        # (or override single secrets with vault_* variables)
+        "egov_secrets_dir": "{{ lookup('ansible.builtin.env', 'EGOV_SECRETS_DIR') | default('/etc/egov/secrets', true) }}",
     }
 
 
