@@ -125,6 +125,9 @@ def _register_optional_groups() -> None:
 
     main.add_command(lab)
     main.add_command(run)
+    from egov.directory_cli import directory  # issue 6: the officials' directory
+
+    main.add_command(directory)
     for module, name in (("egov.cloud.cli", "cloud"), ("egov.network.cli", "network")):
         try:
             imported = __import__(module, fromlist=[name])
