@@ -83,6 +83,21 @@ def nspawn_pid(paths: Paths, name: str) -> int | None:
     return None
 
 
+def in_own_netns(paths: Paths, node_name: str, netns: str) -> bool:
+    """True when the container's init runs in the lab namespace ``netns`` (and not in a namespace
+    left over from an earlier, crashed or concurrent run)."""
+    pid = nspawn_pid(paths, node_name)
+    if pid is None:
+        return False
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            return False
+        return os.stat(f"/proc/{children[0]}/ns/net").st_ino == os.stat(NETNS_DIR / netns).st_ino
+    except OSError:
+        return False
+
+
 def is_mounted(path: Path) -> bool:
     target = str(path)
     with open("/proc/self/mounts", encoding="utf-8") as mounts:

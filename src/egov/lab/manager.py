@@ -12,12 +12,13 @@ memory of the run that made it:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,7 +160,7 @@ def node_healthy(paths: hostmod.Paths, node: Node) -> bool:
         return False
     if node.kind == "client":
         return True
-    return hostmod.is_mounted(paths.root(node.name)) and hostmod.nspawn_pid(paths, node.name) is not None
+    return hostmod.is_mounted(paths.root(node.name)) and hostmod.in_own_netns(paths, node.name, node.netns)
 
 
 def destroy_node(paths: hostmod.Paths, name: str) -> None:
@@ -218,10 +219,38 @@ def wait_for_ssh(nodes: list[Node], timeout: float, progress: Progress | None = 
 
 
 # -- the whole lab -----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def lab_lock(state: Path, log: Callable[[str], None] = print) -> Iterator[None]:
+    """One `up`/`down` at a time: two concurrent runs would race on the same namespaces and mounts."""
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / ".lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            log(f"waiting for another `egov lab` command to finish (pid {holder}, lock {state / '.lock'})")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def lab_up(province: Province, topo: Topology, state: Path = DEFAULT_STATE, *, workers: int = 6,
            progress: Progress | None = None, log: Callable[[str], None] = print,
            ssh_timeout: float = 180) -> dict[str, object]:
     preflight()
+    with lab_lock(state, log):
+        return _lab_up(province, topo, state, workers=workers, progress=progress, log=log, ssh_timeout=ssh_timeout)
+
+
+def _lab_up(province: Province, topo: Topology, state: Path, *, workers: int, progress: Progress | None,
+            log: Callable[[str], None], ssh_timeout: float) -> dict[str, object]:
     tune_kernel()
     paths = hostmod.Paths(state)
     state.mkdir(parents=True, exist_ok=True)
@@ -313,6 +342,12 @@ def lab_down(state: Path = DEFAULT_STATE, *, names: Iterable[str] | None = None,
     """Remove what `up` made (all of it, or only the named nodes)."""
     if os.geteuid() != 0:
         raise LabError("taking the lab down needs root")
+    with lab_lock(state):
+        return _lab_down(state, names=names, purge=purge, workers=workers, progress=progress)
+
+
+def _lab_down(state: Path, *, names: Iterable[str] | None, purge: bool, workers: int,
+              progress: Progress | None) -> dict[str, object]:
     paths = hostmod.Paths(state)
     targets = sorted(set(names) if names is not None else discovered_names(state))
     started = time.monotonic()
