@@ -52,6 +52,13 @@ def main_steps(only: list[str], inventory: str) -> list[Step]:
     return [
         Step("model check", [egov, "model", "check"]),
         Step("inventories up to date", [egov, "inventory", "check"]),
+        # the cloud stacks cannot be applied here (no engine, no OpenStack API): their mocked run is
+        # planned and policy-checked, and its outputs go through the same hand-off as `pulumi up`'s
+        Step("cloud plan (mocked stack, policy pack)", [egov, "cloud", "plan", "--stack", "prod",
+                                                        "--out", "reports/cloud"], "stacks"),
+        Step("cloud hand-off (stack outputs -> inventory, checked against the model)",
+             [egov, "cloud", "handoff", "--outputs", "reports/cloud/outputs-prod.json",
+              "--out", "reports/cloud/90-cloud-handoff.yml"], "stacks"),
         Step("lab up", [egov, "lab", "up", *only_args]),
         Step("ssh ping every host", [egov, "lab", "ping"]),
         Step("converge roles (playbooks/site.yml)",

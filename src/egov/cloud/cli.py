@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -48,7 +49,11 @@ def plan_command(stack: str, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"plan-{stack}.json").write_text(to_json(plan), encoding="utf-8")
     (out_dir / f"plan-{stack}.md").write_text(to_markdown(plan), encoding="utf-8")
-    click.echo(f"wrote {out_dir / f'plan-{stack}.json'} and {out_dir / f'plan-{stack}.md'}")
+    # the public outputs in the shape of `pulumi stack output --json`, for `egov cloud handoff`
+    (out_dir / f"outputs-{stack}.json").write_text(json.dumps(plan.outputs, indent=1, default=str) + "\n",
+                                                   encoding="utf-8")
+    click.echo(f"wrote {out_dir / f'plan-{stack}.json'}, {out_dir / f'plan-{stack}.md'} and "
+               f"{out_dir / f'outputs-{stack}.json'} (mocked outputs)")
     if not plan.passed:
         raise SystemExit(1)
 
