@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -12,7 +13,7 @@ import click
 
 from egov.cliutil import load_or_exit
 from egov.model import DEFAULT_MODEL
-from egov.model.officials import Directory, DirectoryError, build_directory, lab_password, render_ldif
+from egov.model.officials import Directory, DirectoryError, build_directory, lab_password, render_ldif, secret_hash
 
 MODEL_OPTION = click.option("--model", "model_path", default=str(DEFAULT_MODEL), show_default=True,
                             type=click.Path(dir_okay=False), help="province model file")
@@ -87,3 +88,16 @@ def summary(model_path: str, base_dn: str | None) -> None:
 def password(uid: str, seed_file: str) -> None:
     """Print a lab official's password (lab only: derived from the officials seed)."""
     click.echo(lab_password(_read_seed(seed_file), uid))
+
+
+@directory.command("ssha")
+def ssha_command() -> None:
+    """Read {"name": "secret", ...} (JSON) on stdin, print {"name": "{SSHA}..."}: deterministic salts."""
+    try:
+        secrets = json.loads(sys.stdin.read())
+        if not isinstance(secrets, dict) or not all(isinstance(v, str) and v for v in secrets.values()):
+            raise ValueError("expected a JSON object of non-empty strings")
+    except ValueError as exc:
+        click.echo(f"error: stdin: {exc}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps({name: secret_hash(name, secret) for name, secret in secrets.items()}, sort_keys=True))

@@ -231,6 +231,12 @@ def lab_password_hash(seed: str, uid: str) -> str:
     return ssha(lab_password(seed, uid), salt)
 
 
+def secret_hash(name: str, secret: str) -> str:
+    """{SSHA} of a service secret with a salt derived from the secret and its name (stable on re-runs)."""
+    salt = hmac.new(secret.encode(), f"salt:{name}".encode(), hashlib.sha256).digest()[:8]
+    return ssha(secret, salt)
+
+
 def check_ssha(password: str, hashed: str) -> bool:
     raw = base64.b64decode(hashed.removeprefix("{SSHA}"))
     digest, salt = raw[:20], raw[20:]
