@@ -1,0 +1,201 @@
+"""Real HTTP flows against the SSO and the webmail, run from a site LAN client.
+
+Run inside a client's network namespace (the tests do this with `ip netns exec egl-pc-<slug>`):
+
+    python -m tests.sso.flows webmail-login --user snv.001 --password ... --resolve sso.soctrang.gov.vn=10.94.1.11 ...
+
+Each flow prints one JSON object (the evidence the tests assert on). Names are pinned to the
+inventory's addresses with --resolve (like curl --resolve); TLS is verified against the lab CA chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import ssl
+import sys
+import time
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlparse
+
+import requests
+
+_RESOLVE: dict[str, str] = {}
+_orig_getaddrinfo = socket.getaddrinfo
+
+
+def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    return _orig_getaddrinfo(_RESOLVE.get(host, host), *args, **kwargs)
+
+
+class _Forms(HTMLParser):
+    """Collect the forms of a page: action, method and every input's name/value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {}})
+        elif tag in ("input", "button") and self.forms and a.get("name"):
+            if a.get("type") in ("radio", "checkbox") and "checked" not in a:
+                return
+            self.forms[-1]["fields"].setdefault(a["name"], a.get("value", ""))
+
+
+def forms(html: str) -> list[dict[str, Any]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def _session(ca: str, cert: tuple[str, str] | None = None) -> requests.Session:
+    s = requests.Session()
+    s.verify = ca
+    if cert:
+        s.cert = cert
+    return s
+
+
+def _login_form(html: str) -> dict[str, Any]:
+    for form in forms(html):
+        if "user" in form["fields"] or "lmAuth" in form["fields"]:
+            return form
+    raise RuntimeError("no LemonLDAP::NG login form on the page")
+
+
+def _portal_post(s: requests.Session, page: requests.Response, data: dict[str, str]) -> requests.Response:
+    form = _login_form(page.text)
+    fields = dict(form["fields"])
+    fields.update(data)
+    action = urljoin(page.url, form["action"] or page.url)
+    return s.post(action, data=fields, allow_redirects=True, timeout=30)
+
+
+def webmail_login(args: argparse.Namespace) -> dict[str, Any]:
+    """Browser-like: webmail -> SSO (password) -> back to Roundcube -> mailbox page."""
+    s = _session(args.ca)
+    t0 = time.monotonic()
+    first = s.get(f"https://{args.webmail}/", timeout=30)
+    on_portal = urlparse(first.url).hostname == args.sso
+    result: dict[str, Any] = {"first_url": first.url, "redirected_to_sso": on_portal}
+    if not on_portal:
+        result["first_status"] = first.status_code
+        return result
+    # the portal asks which method: password (LDAP)
+    final = _portal_post(s, first, {"lmAuth": "1_Password", "user": args.user, "password": args.password})
+    result.update(
+        final_url=final.url,
+        final_status=final.status_code,
+        seconds=round(time.monotonic() - t0, 3),
+        on_webmail=urlparse(final.url).hostname == args.webmail,
+        mailbox_page=("_task=mail" in final.url or '"task":"mail"' in final.text) and "mailboxlist" in final.text,
+        user_shown=args.mail in final.text,
+        sso_cookie=bool(s.cookies.get("egovsso")),
+        roundcube_error=("login/oauth" in final.url and "_task=mail" not in final.url),
+    )
+    return result
+
+
+def portal_password(args: argparse.Namespace) -> dict[str, Any]:
+    """Password login on the portal alone (optionally verify the session on another node)."""
+    s = _session(args.ca)
+    page = s.get(f"https://{args.sso}/", timeout=30)
+    done = _portal_post(s, page, {"lmAuth": "1_Password", "user": args.user, "password": args.password})
+    cookie = s.cookies.get("egovsso")
+    result: dict[str, Any] = {"status": done.status_code, "sso_cookie": bool(cookie), "url": done.url}
+    if cookie and args.other_node:
+        # same session id presented to the other node (pinned address): authenticated there too?
+        _RESOLVE[args.sso] = args.other_node
+        s2 = _session(args.ca)
+        s2.cookies.set("egovsso", cookie, domain=args.cookie_domain)
+        again = s2.get(f"https://{args.sso}/", timeout=30)
+        result["other_node_authenticated"] = bool(forms(again.text)) is False or "logout" in again.text.lower()
+        result["other_node_login_form"] = any("user" in f["fields"] for f in forms(again.text))
+    return result
+
+
+def portal_certificate(args: argparse.Namespace) -> dict[str, Any]:
+    """Certificate login on the portal with the official's client certificate."""
+    s = _session(args.ca, (args.cert, args.key))
+    try:
+        page = s.get(f"https://{args.sso}/", timeout=30)
+    except requests.exceptions.SSLError as exc:
+        return {"tls_refused": True, "error": str(exc)[:300], "sso_cookie": False}
+    if page.status_code != 200:
+        return {"status": page.status_code, "sso_cookie": False, "body": page.text[:300]}
+    done = _portal_post(s, page, {"lmAuth": "2_Certificate"})
+    return {"status": done.status_code, "sso_cookie": bool(s.cookies.get("egovsso")), "url": done.url}
+
+
+def manager(args: argparse.Namespace) -> dict[str, Any]:
+    s = _session(args.ca, (args.cert, args.key) if args.cert else None)
+    try:
+        r = s.get(f"https://{args.manager}/", timeout=30, allow_redirects=False)
+    except requests.exceptions.SSLError as exc:
+        return {"tls_refused": True, "error": str(exc)[:300]}
+    return {"status": r.status_code, "body": r.text[:300], "location": r.headers.get("location", "")}
+
+
+def tls(args: argparse.Namespace) -> dict[str, Any]:
+    """Handshake with each protocol version; chain verified against the CA."""
+    out: dict[str, Any] = {}
+    for host in (args.sso, args.webmail):
+        versions: dict[str, Any] = {}
+        for name, version in (("TLSv1", ssl.TLSVersion.TLSv1), ("TLSv1.1", ssl.TLSVersion.TLSv1_1),
+                              ("TLSv1.2", ssl.TLSVersion.TLSv1_2), ("TLSv1.3", ssl.TLSVersion.TLSv1_3)):
+            ctx = ssl.create_default_context(cafile=args.ca)
+            ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            try:
+                ctx.set_ciphers("ALL:@SECLEVEL=0")
+            except ssl.SSLError:
+                pass
+            ctx.minimum_version = version
+            ctx.maximum_version = version
+            try:
+                with socket.create_connection((host, 443), timeout=10) as raw:
+                    with ctx.wrap_socket(raw, server_hostname=host) as tls_sock:
+                        versions[name] = {"ok": True, "version": tls_sock.version()}
+            except (ssl.SSLError, OSError) as exc:
+                versions[name] = {"ok": False, "error": str(exc)[:200]}
+        out[host] = versions
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("flow", choices=["webmail-login", "portal-password", "portal-certificate", "manager", "tls"])
+    p.add_argument("--sso", default="sso.soctrang.gov.vn")
+    p.add_argument("--manager", default="sso-manager.soctrang.gov.vn")
+    p.add_argument("--webmail", default="webmail.soctrang.gov.vn")
+    p.add_argument("--cookie-domain", default="soctrang.gov.vn")
+    p.add_argument("--ca", required=True)
+    p.add_argument("--user", default="")
+    p.add_argument("--mail", default="")
+    p.add_argument("--password", default="")
+    p.add_argument("--cert", default="")
+    p.add_argument("--key", default="")
+    p.add_argument("--other-node", default="")
+    p.add_argument("--resolve", action="append", default=[], help="name=address")
+    args = p.parse_args(argv)
+    for item in args.resolve:
+        name, _, address = item.partition("=")
+        _RESOLVE[name] = address
+    socket.getaddrinfo = _getaddrinfo  # type: ignore[assignment]
+    flow = {"webmail-login": webmail_login, "portal-password": portal_password,
+            "portal-certificate": portal_certificate, "manager": manager, "tls": tls}[args.flow]
+    try:
+        result = flow(args)
+    except requests.exceptions.RequestException as exc:
+        result = {"request_error": f"{type(exc).__name__}: {exc}"[:500]}
+    json.dump(result, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
