@@ -112,7 +112,8 @@ def flow(converged: dict[str, float], tmp_path_factory: pytest.TempPathFactory):
     def run(name: str, *args: str, netns: str | None = CLIENT_NETNS, sso_address: str | None = None) -> dict[str, Any]:
         pins = list(resolve)
         if sso_address:
-            pins = [p if not p.startswith(("sso.", "sso-manager.")) else p.split("=")[0] + "=" + sso_address for p in pins]
+            pins = [p.split("=")[0] + "=" + sso_address if p.startswith(("sso.", "sso-manager.")) else p
+                    for p in pins]
         cmd = [sys.executable, "-m", "tests.sso.flows", name, "--ca", ca,
                "--sso", f"sso.{domain}", "--manager", f"sso-manager.{domain}", "--webmail", f"webmail.{domain}",
                "--cookie-domain", domain, *[f"--resolve={p}" for p in pins], *args]

@@ -11,6 +11,7 @@ inventory's addresses with --resolve (like curl --resolve); TLS is verified agai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import ssl
@@ -150,16 +151,14 @@ def tls(args: argparse.Namespace) -> dict[str, Any]:
                               ("TLSv1.2", ssl.TLSVersion.TLSv1_2), ("TLSv1.3", ssl.TLSVersion.TLSv1_3)):
             ctx = ssl.create_default_context(cafile=args.ca)
             ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-            try:
+            with contextlib.suppress(ssl.SSLError):
                 ctx.set_ciphers("ALL:@SECLEVEL=0")
-            except ssl.SSLError:
-                pass
             ctx.minimum_version = version
             ctx.maximum_version = version
             try:
-                with socket.create_connection((host, 443), timeout=10) as raw:
-                    with ctx.wrap_socket(raw, server_hostname=host) as tls_sock:
-                        versions[name] = {"ok": True, "version": tls_sock.version()}
+                with socket.create_connection((host, 443), timeout=10) as raw, \
+                        ctx.wrap_socket(raw, server_hostname=host) as tls_sock:
+                    versions[name] = {"ok": True, "version": tls_sock.version()}
             except (ssl.SSLError, OSError) as exc:
                 versions[name] = {"ok": False, "error": str(exc)[:200]}
         out[host] = versions

@@ -44,7 +44,8 @@ def test_the_webmail_reads_the_secret_the_sso_writes() -> None:
 
 def test_login_form_parser_keeps_hidden_fields_and_the_checked_choice() -> None:
     html = """<form action="/" method="post"><input type="hidden" name="token" value="t1">
-    <input type="radio" name="lmAuth" value="1_Password" checked><input type="radio" name="lmAuth" value="2_Certificate">
+    <input type="radio" name="lmAuth" value="1_Password" checked>
+    <input type="radio" name="lmAuth" value="2_Certificate">
     <input name="user"><input type="password" name="password"></form>"""
     [form] = forms(html)
     assert form["fields"] == {"token": "t1", "lmAuth": "1_Password", "user": "", "password": ""}
