@@ -1,0 +1,116 @@
+"""Fixtures of the CA integration tests (issue 6): the lab hosts, SSH to them, the converged CA.
+
+Lab tests bring up what they need (`egov lab up --only dc --only site:<slug>`, additive) and converge
+playbooks/trust.yml on pki-01 once per session (EGOV_TRUST_NO_CONVERGE=1 skips the converge when
+you know it is current). Clients are real: openssl, curl, ansible-playbook, over SSH and from the
+LAN client network namespace of a commune (egl-pc-<slug>) through the real firewalls.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+INVENTORY = REPO / "inventories" / "lab"
+LAB_SSH_KEY = Path("/var/lib/egov-lab/ssh/id_ed25519")
+LAB_KNOWN_HOSTS = Path("/var/lib/egov-lab/ssh/known_hosts")
+SECRETS = Path("/var/lib/egov-lab/secrets")
+CA_PUBLIC = Path("/var/lib/egov-lab/ca")
+CA_HOST = "pki-01"
+SITE = "an-hiep"                       # a commune of Châu Thành: its office LAN client probes the DC
+NETNS = f"egl-pc-{SITE}"
+DOMAIN = "soctrang.gov.vn"
+VALID_OFFICIALS = ["snv.001", "chau-thanh.001", "an-hiep.001"]
+REVOKED_OFFICIALS = ["stttt.099"]
+
+
+def run(argv: list[str], *, timeout: float = 120, check: bool = True, input: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input, cwd=REPO,
+                          env={**os.environ, **(env or {})})
+    if check and proc.returncode != 0:
+        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def host_address(host: str) -> str:
+    hosts = yaml.safe_load((INVENTORY / "hosts.yml").read_text(encoding="utf-8"))
+
+    def find(node: dict) -> str | None:
+        if not isinstance(node, dict):
+            return None
+        for name, hv in (node.get("hosts") or {}).items():
+            if name == host:
+                return str(hv["ansible_host"])
+        for child in (node.get("children") or {}).values():
+            if (found := find(child)) is not None:
+                return found
+        return None
+
+    address = find(hosts["all"])
+    assert address, f"{host} is not in {INVENTORY}/hosts.yml"
+    return address
+
+
+@dataclass
+class Lab:
+    ca_address: str
+
+    def ssh(self, host: str, command: str, *, check: bool = True, timeout: float = 60) -> str:
+        argv = ["ssh", "-i", str(LAB_SSH_KEY), "-o", f"UserKnownHostsFile={LAB_KNOWN_HOSTS}",
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", f"ansible@{host_address(host)}",
+                f"sudo sh -c {sh_quote(command)}"]
+        return run(argv, check=check, timeout=timeout).stdout
+
+    def netns(self, *argv: str, check: bool = False, timeout: float = 60,
+              input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return run(["ip", "netns", "exec", NETNS, *argv], check=check, timeout=timeout, input=input)
+
+
+def sh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def playbook(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    return run(["ansible-playbook", "-i", str(INVENTORY), *args], timeout=timeout, check=False)
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """host -> {ok, changed, failed, ...} from an ansible-playbook PLAY RECAP."""
+    result: dict[str, dict[str, int]] = {}
+    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
+        result[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
+    return result
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    missing = [c for c in ("egov", "ansible-playbook", "systemd-nspawn", "openssl", "curl", "ssh", "ip")
+               if shutil.which(c) is None]
+    if missing:
+        pytest.skip(f"lab tooling missing ({', '.join(missing)}): run `make deps`")
+    run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{SITE}"], timeout=900)
+    if not Path(f"/run/netns/{NETNS}").exists():
+        pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
+    yield Lab(ca_address=host_address(CA_HOST))
+
+
+@pytest.fixture(scope="session")
+def converged(lab: Lab) -> Lab:
+    """playbooks/trust.yml converged on pki-01 (once per session)."""
+    if os.environ.get("EGOV_TRUST_NO_CONVERGE") != "1":
+        proc = playbook(str(REPO / "playbooks" / "trust.yml"), "--limit", CA_HOST)
+        if proc.returncode != 0 or recap(proc.stdout).get(CA_HOST, {}).get("failed", 1):
+            pytest.fail(f"playbooks/trust.yml failed on {CA_HOST}:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+    return lab
