@@ -1,0 +1,161 @@
+"""Fixtures of the mail tests (issue 6): lab hosts, the converged mail system, real clients.
+
+Lab tests bring up what they need (`egov lab up --only dc --only site:<slug>`, additive) and converge
+once per session what mail depends on and then playbooks/mail.yml on the mail group:
+playbooks/trust.yml (lab CA on pki-01, CA chain on the mail hosts) and playbooks/directory.yml when
+they exist, then playbooks/mail.yml. EGOV_MAIL_NO_CONVERGE=1 skips every converge (you know the lab
+is current); EGOV_MAIL_NO_DEPS=1 converges only playbooks/mail.yml.
+
+Clients are real and run in the office LAN namespace of a commune (egl-pc-<slug>): smtplib, imaplib
+and ssl in tests/mail/netns_client.py, through the site firewall, the DC firewall and the host
+firewall, with certificates verified against the lab CA.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+INVENTORY = REPO / "inventories" / "lab"
+LAB_SSH_KEY = Path("/var/lib/egov-lab/ssh/id_ed25519")
+LAB_KNOWN_HOSTS = Path("/var/lib/egov-lab/ssh/known_hosts")
+SECRETS = Path("/var/lib/egov-lab/secrets")
+CA_PUBLIC = Path("/var/lib/egov-lab/ca")
+CLIENT = Path(__file__).resolve().parent / "netns_client.py"
+SITE = os.environ.get("EGOV_MAIL_SITE", "an-hiep")      # a commune of Châu Thành
+NETNS = f"egl-pc-{SITE}"
+DOMAIN = "soctrang.gov.vn"
+SERVER_NAME = f"mail.{DOMAIN}"
+MAIL_HOSTS = ["mail-01", "mail-02"]
+DKIM_SELECTOR = os.environ.get("EGOV_MAIL_DKIM_SELECTOR", "egov2026")
+DNS_SERVERS = ["10.94.2.12", "10.94.2.13"]
+
+
+def run(argv: list[str], *, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    if check and proc.returncode != 0:
+        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def inventory_hosts() -> dict[str, str]:
+    """host -> ansible_host of the lab inventory."""
+    data = yaml.safe_load((INVENTORY / "hosts.yml").read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for name, hv in (node.get("hosts") or {}).items():
+            if isinstance(hv, dict) and "ansible_host" in hv:
+                found[name] = str(hv["ansible_host"])
+        for child in (node.get("children") or {}).values():
+            walk(child)
+
+    walk(data["all"])
+    return found
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """host -> {ok, changed, failed, ...} from an ansible-playbook PLAY RECAP."""
+    result: dict[str, dict[str, int]] = {}
+    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
+        result[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
+    return result
+
+
+def playbook(name: str, limit: str, *extra: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+    return run(["ansible-playbook", "-i", str(INVENTORY), str(REPO / "playbooks" / name), "--limit", limit, *extra],
+               timeout=timeout, check=False)
+
+
+def converge(name: str, limit: str) -> None:
+    proc = playbook(name, limit)
+    failed = {h: c for h, c in recap(proc.stdout).items() if c.get("failed") or c.get("unreachable")}
+    if proc.returncode != 0 or failed:
+        pytest.fail(f"playbooks/{name} --limit {limit} failed {failed}:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}")
+
+
+@dataclass
+class Lab:
+    addresses: dict[str, str]
+    cafile: Path
+    seed: str | None
+    official_uids: list[str] = field(default_factory=list)
+
+    def ssh(self, host: str, command: str, *, check: bool = True, timeout: float = 60) -> str:
+        quoted = "'" + command.replace("'", "'\"'\"'") + "'"
+        argv = ["ssh", "-i", str(LAB_SSH_KEY), "-o", f"UserKnownHostsFile={LAB_KNOWN_HOSTS}",
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+                f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
+        return run(argv, check=check, timeout=timeout).stdout
+
+    def client(self, action: str, host: str, **request: Any) -> dict[str, Any]:
+        """Run one probe of netns_client.py in the site LAN client's namespace."""
+        req = {"action": action, "address": self.addresses[host], "server_name": SERVER_NAME,
+               "cafile": str(self.cafile), **request}
+        proc = run(["ip", "netns", "exec", NETNS, sys.executable, str(CLIENT), json.dumps(req)],
+                   timeout=float(request.get("timeout", 60)) + 60, check=False)
+        assert proc.returncode == 0, f"{action} on {host} crashed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+    def password(self, uid: str) -> str:
+        if self.seed is None:
+            pytest.skip(f"no officials seed at {SECRETS}/ldap/officials-seed (directory not converged)")
+        from egov.model.officials import lab_password
+
+        return lab_password(self.seed, uid)
+
+
+def lab_ca_bundle(target: Path) -> Path:
+    """The lab CA certificates (issuing + root) as one bundle for the clients."""
+    certs = sorted(CA_PUBLIC.glob("*.crt")) + sorted(CA_PUBLIC.glob("*.pem"))
+    if not certs:
+        pytest.skip(f"no lab CA certificates in {CA_PUBLIC} (playbooks/trust.yml not converged)")
+    target.write_text("".join(c.read_text(encoding="utf-8") for c in certs), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    missing = [c for c in ("egov", "ansible-playbook", "systemd-nspawn", "ssh", "ip") if shutil.which(c) is None]
+    if missing:
+        pytest.skip(f"lab tooling missing ({', '.join(missing)}): run `make deps`")
+    run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{SITE}"], timeout=900)
+    if not Path(f"/run/netns/{NETNS}").exists():
+        pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
+    if os.environ.get("EGOV_MAIL_NO_CONVERGE") != "1":
+        if os.environ.get("EGOV_MAIL_NO_DEPS") != "1":
+            if (REPO / "playbooks" / "trust.yml").exists():
+                converge("trust.yml", "pki,mail")
+            if (REPO / "playbooks" / "directory.yml").exists():
+                converge("directory.yml", "directory")
+        converge("mail.yml", "mail")
+    seed_file = SECRETS / "ldap" / "officials-seed"
+    seed = seed_file.read_text(encoding="utf-8").strip() if seed_file.exists() else None
+    yield Lab(addresses=inventory_hosts(), cafile=lab_ca_bundle(tmp_path_factory.mktemp("ca") / "lab-ca.pem"),
+              seed=seed)
+
+
+@pytest.fixture(scope="session")
+def officials() -> list[str]:
+    """Every official's uid, from the model (the directory is built from the same function)."""
+    from egov.model import load_province
+    from egov.model.officials import build_directory
+
+    province = load_province(REPO / "model" / "province.yml")
+    return [o.uid for o in build_directory(province).officials]
