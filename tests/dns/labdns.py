@@ -67,6 +67,18 @@ def service_names() -> dict[str, str]:
     return dict(data["egov_service_names"])
 
 
+def dkim_selector() -> str:
+    """The DKIM selector of the contract (egov_mail_dkim_selector, the roles' default egov2026)."""
+    data = yaml.safe_load((REPO / "playbooks" / "group_vars" / "all" / "trust_identity.yml").read_text())
+    return str(data.get("egov_mail_dkim_selector", "egov2026"))
+
+
+def reverse_zones() -> list[str]:
+    """One reverse zone per DC segment (/24), as the role derives them."""
+    prefixes = [seg["prefix"] for seg in province()["province_dc_segments"].values()]
+    return [".".join(reversed(p.split("/")[0].split(".")[:3])) + ".in-addr.arpa" for p in prefixes]
+
+
 def dc_host_addresses() -> dict[str, str]:
     return {name: v["ansible_host"] for name, v in group_hosts("dc_servers").items() if "dc_service" in v}
 
