@@ -120,11 +120,13 @@ def _unavailable(name: str, error: ImportError) -> click.Command:
 
 def _register_optional_groups() -> None:
     """Sub-command groups living in their own packages (lab, cloud, network) and the main job."""
+    from egov.converge import converge
     from egov.job import run
     from egov.lab.cli import lab
 
     main.add_command(lab)
     main.add_command(run)
+    main.add_command(converge)
     from egov.directory_cli import directory  # issue 6: the officials' directory
 
     main.add_command(directory)

@@ -43,10 +43,11 @@ def _egov() -> str:
     return found or str(Path(sys.executable).parent / "egov")
 
 
-def main_steps(only: list[str], inventory: str) -> list[Step]:
+def main_steps(only: list[str], inventory: str, idempotence: bool = True) -> list[Step]:
     egov = _egov()
     only_args = [arg for sel in only for arg in ("--only", sel)]
     limit = ["--limit", "@/var/lib/egov-lab/up-hosts"]
+    twice = ["--twice"] if idempotence else []
     lab_firewalls = ["--env", "lab", "--hosts-from", "/var/lib/egov-lab/nodes.json", "--only", "kind:firewall",
                      "--no-progress"]
     return [
@@ -61,8 +62,9 @@ def main_steps(only: list[str], inventory: str) -> list[Step]:
               "--out", "reports/cloud/90-cloud-handoff.yml"], "stacks"),
         Step("lab up", [egov, "lab", "up", *only_args]),
         Step("ssh ping every host", [egov, "lab", "ping"]),
-        Step("converge roles (playbooks/site.yml)",
-             ["ansible-playbook", "-i", inventory, "playbooks/site.yml", *limit], "playbooks/site.yml"),
+        # every role on every host that is up; --twice: a second run must change nothing
+        Step("converge roles (playbooks/site.yml)" + (", then again: changed=0" if idempotence else ""),
+             [egov, "converge", "-i", inventory, *limit, *twice], "playbooks/site.yml"),
         # offline: renders every switch and firewall of the province from the model (templates, policy)
         Step("render network device configs", [egov, "network", "render", "--env", "lab"], "src/egov/network"),
         # the lab's firewalls that are up (nodes.json): province policy, commit-confirmed; then read back.
@@ -113,7 +115,9 @@ def run_steps(steps: list[Step], report_dir: Path) -> list[StepResult]:
 @click.option("--only", multiple=True, metavar="SELECTOR", help="run on a subset of the lab (see `lab up --only`)")
 @click.option("--inventory", default="inventories/lab", show_default=True)
 @click.option("--report-dir", default=str(REPO_ROOT / "reports"), show_default=True, type=click.Path(file_okay=False))
-def run(only: tuple[str, ...], inventory: str, report_dir: str) -> None:
+@click.option("--idempotence/--no-idempotence", default=True, show_default=True,
+              help="converge a second time and fail if anything changes")
+def run(only: tuple[str, ...], inventory: str, report_dir: str, idempotence: bool) -> None:
     """The main job on the lab: build it, converge every role, configure every device, verify, report."""
-    results = run_steps(main_steps(list(only), inventory), Path(report_dir))
+    results = run_steps(main_steps(list(only), inventory, idempotence), Path(report_dir))
     sys.exit(0 if all(r.status in ("ok", "skipped") for r in results) else 1)

@@ -1,0 +1,136 @@
+"""`egov converge`: run a playbook, then report per host what changed and what failed.
+
+    egov converge                                   # playbooks/site.yml on every lab host that is up
+    egov converge --limit pki,dns,directory,mail,sso --twice
+    egov converge --playbook playbooks/baseline.yml --limit dns-01 --expect-no-change
+
+`--twice` runs the playbook a second time and fails when that run changes anything (idempotence);
+`--expect-no-change` does the same on a single run (a converged lab). The per-host counts come from
+Ansible's PLAY RECAP and are written to reports/converge-latest.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import click
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+UP_HOSTS = Path("/var/lib/egov-lab/up-hosts")
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)"
+)
+
+
+@dataclass
+class RunResult:
+    label: str
+    seconds: float
+    returncode: int
+    log: str
+    hosts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def failed_hosts(self) -> list[str]:
+        return sorted(h for h, c in self.hosts.items() if c["failed"] or c["unreachable"])
+
+    @property
+    def changed_hosts(self) -> dict[str, int]:
+        return {h: c["changed"] for h, c in sorted(self.hosts.items()) if c["changed"]}
+
+
+def parse_recap(text: str) -> dict[str, dict[str, int]]:
+    """host -> counts, from the PLAY RECAP lines of an ansible-playbook output."""
+    hosts: dict[str, dict[str, int]] = {}
+    for line in text.splitlines():
+        match = RECAP.match(line.strip())
+        if match:
+            hosts[match["host"]] = {k: int(v) for k, v in match.groupdict().items() if k != "host"}
+    return hosts
+
+
+def run_playbook(playbook: str, inventory: str, limit: str, extra: list[str], label: str,
+                 log_dir: Path) -> RunResult:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"converge-{label}.log"
+    cmd = ["ansible-playbook", "-i", inventory, playbook, "--limit", limit, *extra]
+    env = os.environ | {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+    click.echo(f"[{label}] {' '.join(cmd)}  (log: {log})", err=True)
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:
+        # the output goes to the log and, line by line, to the terminal: long runs show progress
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            if line.startswith(("TASK [", "PLAY [", "fatal:", "failed:")):
+                click.echo(f"[{label} {time.monotonic() - started:7.0f}s] {line.rstrip()}", err=True)
+        code = proc.wait()
+    seconds = round(time.monotonic() - started, 1)
+    return RunResult(label, seconds, code, str(log), parse_recap(log.read_text(encoding="utf-8")))
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    per_count = Counter(c["changed"] for c in result.hosts.values())
+    lines = [f"{result.label}: {result.seconds:.1f} s, exit {result.returncode}, {len(result.hosts)} hosts, "
+             f"{len(result.failed_hosts)} failed/unreachable"]
+    lines.append("  changed per host: " + (", ".join(f"{n} host(s) changed={c}" for c, n in sorted(per_count.items()))
+                                          or "none"))
+    if result.failed_hosts:
+        lines.append("  failed: " + " ".join(result.failed_hosts))
+    if result.changed_hosts and len(result.changed_hosts) <= 30:
+        lines.append("  changed: " + " ".join(f"{h}={c}" for h, c in result.changed_hosts.items()))
+    return lines
+
+
+@click.command("converge")
+@click.option("--playbook", default="playbooks/site.yml", show_default=True)
+@click.option("-i", "--inventory", default="inventories/lab", show_default=True)
+@click.option("--limit", help="hosts/groups (default: every lab host that is up, @/var/lib/egov-lab/up-hosts)")
+@click.option("--twice", is_flag=True, help="run a second time; fail if that run changes anything")
+@click.option("--expect-no-change", is_flag=True, help="fail if this (single) run changes anything")
+@click.option("--report-dir", default=str(REPO_ROOT / "reports"), show_default=True,
+              type=click.Path(file_okay=False))
+@click.argument("ansible_args", nargs=-1, type=click.UNPROCESSED)
+def converge(playbook: str, inventory: str, limit: str | None, twice: bool, expect_no_change: bool,
+             report_dir: str, ansible_args: tuple[str, ...]) -> None:
+    """Run a playbook and report per-host changed/failed counts (extra args go to ansible-playbook)."""
+    if not (REPO_ROOT / playbook).is_file():
+        raise click.BadParameter(f"{playbook}: no such playbook under {REPO_ROOT}", param_hint="--playbook")
+    if not limit:
+        if not UP_HOSTS.is_file():
+            raise click.UsageError(f"no --limit and no {UP_HOSTS}: bring the lab up first (`egov lab up`)")
+        limit = f"@{UP_HOSTS}"
+    reports = Path(report_dir)
+    results = [run_playbook(playbook, inventory, limit, list(ansible_args), "first", reports)]
+    if twice and results[0].returncode == 0:
+        results.append(run_playbook(playbook, inventory, limit, list(ansible_args), "second", reports))
+    problems: list[str] = []
+    for result in results:
+        for line in summary_lines(result):
+            click.echo(line)
+        if result.returncode != 0 or result.failed_hosts:
+            problems.append(f"{result.label} run failed (exit {result.returncode})")
+    last = results[-1]
+    if ((twice and len(results) == 2) or expect_no_change) and last.changed_hosts:
+        problems.append(f"{last.label} run changed {sum(last.changed_hosts.values())} task(s) on "
+                        f"{len(last.changed_hosts)} host(s): not idempotent")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = {"started": stamp, "playbook": playbook, "limit": limit, "runs": [asdict(r) for r in results],
+              "problems": problems}
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "converge-latest.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(1 if problems else 0)

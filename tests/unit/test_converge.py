@@ -1,0 +1,30 @@
+"""`egov converge` parses Ansible's PLAY RECAP into per-host counts and flags failed/changed hosts."""
+
+from __future__ import annotations
+
+from egov.converge import RunResult, parse_recap, summary_lines
+
+RECAP = """
+PLAY RECAP *********************************************************************
+dns-01                     : ok=87   changed=0    unreachable=0    failed=0    skipped=9    rescued=0    ignored=0
+mail-01                    : ok=80   changed=2    unreachable=0    failed=0    skipped=9    rescued=0    ignored=0
+fw-an-hiep                 : ok=12   changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0
+"""
+
+
+def test_recap_counts_per_host() -> None:
+    hosts = parse_recap(RECAP)
+    assert set(hosts) == {"dns-01", "mail-01", "fw-an-hiep"}
+    assert hosts["mail-01"]["changed"] == 2 and hosts["dns-01"]["ok"] == 87
+
+
+def test_failed_and_changed_hosts_are_named() -> None:
+    result = RunResult("second", 10.0, 4, "log", parse_recap(RECAP))
+    assert result.failed_hosts == ["fw-an-hiep"]
+    assert result.changed_hosts == {"mail-01": 2}
+    text = "\n".join(summary_lines(result))
+    assert "1 failed/unreachable" in text and "mail-01=2" in text
+
+
+def test_no_recap_means_no_hosts() -> None:
+    assert parse_recap("ERROR! the playbook could not be found") == {}
