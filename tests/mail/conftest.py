@@ -64,7 +64,8 @@ def inventory_hosts() -> dict[str, str]:
         for child in (node.get("children") or {}).values():
             walk(child)
 
-    walk(data["all"])
+    for group in data.values():
+        walk(group)
     return found
 
 
