@@ -45,18 +45,19 @@ def run(argv: list[str], *, timeout: float = 120, check: bool = True, input: str
 def host_address(host: str) -> str:
     hosts = yaml.safe_load((INVENTORY / "hosts.yml").read_text(encoding="utf-8"))
 
-    def find(node: dict) -> str | None:
+    def find(node: object) -> str | None:
         if not isinstance(node, dict):
             return None
-        for name, hv in (node.get("hosts") or {}).items():
-            if name == host:
-                return str(hv["ansible_host"])
-        for child in (node.get("children") or {}).values():
+        hv = (node.get("hosts") or {}).get(host)
+        if isinstance(hv, dict) and "ansible_host" in hv:
+            return str(hv["ansible_host"])
+        for child in [*(node.get("children") or {}).values(), *(v for k, v in node.items() if k not in
+                                                                ("hosts", "children", "vars"))]:
             if (found := find(child)) is not None:
                 return found
         return None
 
-    address = find(hosts["all"])
+    address = find(hosts)
     assert address, f"{host} is not in {INVENTORY}/hosts.yml"
     return address
 

@@ -57,7 +57,8 @@ BAD_INPUTS = [
 def test_bad_input_fails_with_a_clear_message(tmp_path: Path, role: str, extra: dict[str, object],
                                               message: str) -> None:
     variables = {"probe_role": role, "egov_secrets_dir": str(tmp_path), "egov_ca_public_dir": str(tmp_path),
-             "province_domain": "soctrang.gov.vn", **extra}
+             "province_domain": "soctrang.gov.vn", "province_name": "Tỉnh Sóc Trăng",
+                 "province_slug": "soc-trang", **extra}
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
     proc = subprocess.run(["ansible-playbook", "-i", "localhost,", str(REPO / "tests" / "trust" / "bad_input.yml"),
                            "-e", f"@{tmp_path / 'vars.yml'}"], capture_output=True, text=True, timeout=300, cwd=REPO)
