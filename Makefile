@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 APT_PACKAGES := debootstrap systemd-container apt-cacher-ng nftables iproute2 openssh-client openssh-server \
-	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates
+	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl
 PYTEST_ARGS ?=
 
 .PHONY: deps apt venv lab test lint unit lab-test bench clean-lab
@@ -49,8 +49,16 @@ unit: venv
 	@# the network tests share emulated devices and firewalls between tests: run them in order
 	pytest -q -m "not lab" -p no:xdist tests/network $(PYTEST_ARGS)
 
+# hosts of the trust/identity/mail systems (issue 6) and the log host their baseline forwards to
+LAB_SYSTEMS ?= pki,dns,directory,mail,sso,logs
 lab-test: deps
-	EGOV_LAB_TAKEOVER=$${EGOV_LAB_TAKEOVER:-0} pytest -q -m lab $(PYTEST_ARGS)
+	@# converge playbooks/site.yml (baseline + every system) on the systems' hosts, then again: changed=0
+	egov lab up --only dc
+	egov converge --limit $(LAB_SYSTEMS) --twice
+	@# the OS baseline still holds on those hosts (testinfra, one test per control and host)
+	EGOV_BASELINE=1 EGOV_BASELINE_HOSTS=$(LAB_SYSTEMS) pytest -q -m lab -n 4 --dist loadgroup tests/baseline $(PYTEST_ARGS)
+	@# every lab test; the system tests reuse the converge above instead of converging again
+	EGOV_LAB_CONVERGED=1 EGOV_LAB_TAKEOVER=$${EGOV_LAB_TAKEOVER:-0} pytest -q -m lab --ignore=tests/baseline $(PYTEST_ARGS)
 
 ## every test: lint, unit tests (parallel), then the tests that build real lab hosts
 test: deps lint unit lab-test
