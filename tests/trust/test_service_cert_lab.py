@@ -9,10 +9,12 @@ from tests.trust.conftest import CA_HOST, CA_PUBLIC, REPO, Lab, playbook, recap,
 pytestmark = pytest.mark.lab
 PROBE = REPO / "tests" / "trust" / "renew.yml"
 CERT = "/etc/ssl/egov/certs/trust-probe.crt"
+SHARED_VARS = REPO / "playbooks" / "group_vars" / "all" / "trust_identity.yml"
 
 
 def probe(*extra: str) -> dict[str, int]:
-    proc = playbook(str(PROBE), "--limit", CA_HOST, *extra)
+    # the probe lives outside playbooks/: load the shared settings playbooks/group_vars would give it
+    proc = playbook(str(PROBE), "--limit", CA_HOST, "-e", f"@{SHARED_VARS}", *extra)
     counts = recap(proc.stdout).get(CA_HOST)
     assert proc.returncode == 0 and counts and counts["failed"] == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return counts
