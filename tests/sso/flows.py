@@ -56,6 +56,9 @@ def forms(html: str) -> list[dict[str, Any]]:
 
 def _session(ca: str, cert: tuple[str, str] | None = None) -> requests.Session:
     s = requests.Session()
+    # no proxy and no REQUESTS_CA_BUNDLE from the environment: with trust_env, requests lets that
+    # variable override Session.verify, and the lab CA would not be the trust anchor
+    s.trust_env = False
     s.verify = ca
     if cert:
         s.cert = cert
