@@ -140,7 +140,15 @@ def province_vars(province: Province) -> dict[str, Any]:
         "province_log_host": (by_service.get("logs") or [""])[0],
         "province_mirror_host": (by_service.get("mirror") or [""])[0],
         "province_total_officials": province.total_officials,
+        "province_mail_quota_gb": _mail_quota(province),
     }
+
+
+def _mail_quota(province: Province) -> int | float | None:
+    """services.mail.mailbox_quota_gb of the model (an int when whole: Dovecot reads "2G")."""
+    mail = province.services.get("mail")
+    quota = mail.mailbox_quota_gb if mail else None
+    return int(quota) if quota is not None and float(quota).is_integer() else quota
 
 
 def connection_vars(env: str, province: Province) -> dict[str, Any]:
