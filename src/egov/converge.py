@@ -94,7 +94,7 @@ def summary_lines(result: RunResult) -> list[str]:
     return lines
 
 
-@click.command("converge")
+@click.command("converge", context_settings={"ignore_unknown_options": True})
 @click.option("--playbook", default="playbooks/site.yml", show_default=True)
 @click.option("-i", "--inventory", default="inventories/lab", show_default=True)
 @click.option("--limit", help="hosts/groups (default: every lab host that is up, @/var/lib/egov-lab/up-hosts)")
