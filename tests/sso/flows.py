@@ -11,15 +11,18 @@ inventory's addresses with --resolve (like curl --resolve); TLS is verified agai
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import imaplib
 import json
+import smtplib
 import socket
 import ssl
 import sys
 import time
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import requests
 
@@ -105,6 +108,63 @@ def webmail_login(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _xoauth2(user: str, token: str) -> str:
+    return base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode()
+
+
+def oidc_mail(args: argparse.Namespace) -> dict[str, Any]:
+    """Like Roundcube, without Roundcube: authorization code flow of the `webmail` client on the
+    portal (password login), code exchanged for an access token, then IMAPS 993 and submission 587
+    (STARTTLS) authenticated with XOAUTH2 and that token; a forged token must be refused by both."""
+    s = _session(args.ca)
+    redirect = f"https://{args.webmail}/index.php/login/oauth"
+    query = urlencode({"response_type": "code", "client_id": "webmail", "scope": "openid email profile",
+                       "redirect_uri": redirect, "state": "egov-test"})
+    page = s.get(f"https://{args.sso}/oauth2/authorize?{query}", timeout=30)
+    form = _login_form(page.text)
+    fields = dict(form["fields"])
+    fields.update({"lmAuth": "1_Password", "user": args.user, "password": args.password})
+    r = s.post(urljoin(page.url, form["action"] or page.url), data=fields, allow_redirects=False, timeout=30)
+    # follow redirects on the portal only: the code must not reach the real webmail (single use)
+    while r.is_redirect and urlparse(r.headers["location"]).hostname == args.sso:
+        r = s.get(urljoin(r.url, r.headers["location"]), allow_redirects=False, timeout=30)
+    location = r.headers.get("location", "")
+    code = parse_qs(urlparse(location).query).get("code", [""])[0]
+    result: dict[str, Any] = {"code": bool(code), "redirect": location.split("?")[0]}
+    if not code:
+        return result
+    # back channel, like the relying party: a new client without the user's SSO cookie
+    tok = _session(args.ca).post(f"https://{args.sso}/oauth2/token", timeout=30, auth=("webmail", args.client_secret),
+                 data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect})
+    token = tok.json().get("access_token", "") if tok.ok else ""
+    result["token"] = bool(token)
+    if not token:
+        result["token_error"] = tok.text[:300]
+        return result
+    ctx = ssl.create_default_context(cafile=args.ca)
+    for label, bearer in (("", token), ("forged_", "not-" + token)):
+        try:
+            with imaplib.IMAP4_SSL(args.mail_host, 993, ssl_context=ctx, timeout=30) as imap:
+                # imaplib base64-encodes what the callback returns
+                raw = f"user={args.mail}\x01auth=Bearer {bearer}\x01\x01".encode()
+                typ, _ = imap.authenticate("XOAUTH2", lambda _challenge, r=raw: r)
+                result[f"{label}imap"] = typ == "OK" and imap.select("INBOX")[0] == "OK"
+        except (imaplib.IMAP4.error, OSError) as exc:
+            result[f"{label}imap"] = False
+            result[f"{label}imap_error"] = str(exc)[:200]
+        try:
+            with smtplib.SMTP(args.mail_host, 587, timeout=30) as smtp:
+                smtp.starttls(context=ctx)
+                smtp.ehlo()
+                code_, msg = smtp.docmd("AUTH", "XOAUTH2 " + _xoauth2(args.mail, bearer))
+                result[f"{label}smtp"] = code_ == 235
+                result[f"{label}smtp_reply"] = f"{code_} {msg.decode(errors='replace')}"[:200]
+        except (smtplib.SMTPException, OSError) as exc:
+            result[f"{label}smtp"] = False
+            result[f"{label}smtp_reply"] = str(exc)[:200]
+    return result
+
+
 def portal_password(args: argparse.Namespace) -> dict[str, Any]:
     """Password login on the portal alone (optionally verify the session on another node)."""
     s = _session(args.ca)
@@ -170,7 +230,8 @@ def tls(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("flow", choices=["webmail-login", "portal-password", "portal-certificate", "manager", "tls"])
+    p.add_argument("flow", choices=["webmail-login", "portal-password", "portal-certificate", "manager", "tls",
+                                    "oidc-mail"])
     p.add_argument("--sso", default="sso.soctrang.gov.vn")
     p.add_argument("--manager", default="sso-manager.soctrang.gov.vn")
     p.add_argument("--webmail", default="webmail.soctrang.gov.vn")
@@ -182,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cert", default="")
     p.add_argument("--key", default="")
     p.add_argument("--other-node", default="")
+    p.add_argument("--mail-host", default="mail.soctrang.gov.vn")
+    p.add_argument("--client-secret", default="")
     p.add_argument("--resolve", action="append", default=[], help="name=address")
     args = p.parse_args(argv)
     for item in args.resolve:
@@ -189,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         _RESOLVE[name] = address
     socket.getaddrinfo = _getaddrinfo  # type: ignore[assignment]
     flow = {"webmail-login": webmail_login, "portal-password": portal_password,
-            "portal-certificate": portal_certificate, "manager": manager, "tls": tls}[args.flow]
+            "portal-certificate": portal_certificate, "manager": manager, "tls": tls,
+            "oidc-mail": oidc_mail}[args.flow]
     try:
         result = flow(args)
     except requests.exceptions.RequestException as exc:

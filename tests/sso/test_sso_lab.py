@@ -37,6 +37,20 @@ def test_webmail_login_through_sso_shows_the_mailbox(flow: Any) -> None:
     record("webmail_login_round_trip_seconds", result["seconds"])
 
 
+def test_sso_access_token_opens_imap_and_submission_with_xoauth2(flow: Any) -> None:
+    """The path Roundcube takes after the OIDC login, with imaplib/smtplib: the token of the `webmail`
+    client is accepted by Dovecot (IMAPS 993) and Postfix (587 STARTTLS) via introspection; a forged
+    token is refused by both."""
+    secret = SECRETS / "sso/oidc-webmail"
+    if not secret.exists():
+        pytest.skip(f"{secret} missing: playbooks/sso.yml has not run")
+    result = flow("oidc-mail", "--user", VALID, "--mail", _mail(VALID), "--password", official_password(VALID),
+                  "--client-secret", secret.read_text().strip())
+    assert result["code"] and result["token"], result
+    assert result["imap"] and result["smtp"], result
+    assert not result["forged_imap"] and not result["forged_smtp"], result
+
+
 def test_webmail_login_with_a_wrong_password_is_denied(flow: Any) -> None:
     result = flow("webmail-login", "--user", VALID, "--mail", _mail(VALID), "--password", "not-the-password")
     assert result.get("redirected_to_sso"), result
