@@ -179,7 +179,8 @@ def connection_vars(env: str, province: Province) -> dict[str, Any]:
         "egov_apt_proxy": "",
         # run-time generated secrets on the controller; keep on an encrypted, backed-up volume
         # (or override single secrets with vault_* variables)
-        "egov_secrets_dir": "{{ lookup('ansible.builtin.env', 'EGOV_SECRETS_DIR') | default('/etc/egov/secrets', true) }}",
+        "egov_secrets_dir": ("{{ lookup('ansible.builtin.env', 'EGOV_SECRETS_DIR')"
+                             " | default('/etc/egov/secrets', true) }}"),
     }
 
 
