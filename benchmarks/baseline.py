@@ -12,19 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from egov.converge import parse_recap
+
 REPO = Path(__file__).resolve().parent.parent
 UP_HOSTS = Path("/var/lib/egov-lab/up-hosts")
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-    r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)"
-)
 
 
 def run_playbook(inventory: str, limit: str, check: bool, log: Path) -> dict:
@@ -36,11 +33,7 @@ def run_playbook(inventory: str, limit: str, check: bool, log: Path) -> dict:
     with log.open("w") as out:
         proc = subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
     wall = time.monotonic() - start
-    hosts = {}
-    for line in log.read_text().splitlines():
-        m = RECAP.match(line.strip())
-        if m:
-            hosts[m["host"]] = {k: int(v) for k, v in m.groupdict().items() if k != "host"}
+    hosts = parse_recap(log.read_text())
     return {"wall_seconds": round(wall, 1), "rc": proc.returncode, "log": str(log), "hosts": hosts}
 
 

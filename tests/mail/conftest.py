@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
+from egov.converge import parse_recap as recap  # host -> {ok, changed, failed, ...}
+
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
 LAB_SSH_KEY = Path("/var/lib/egov-lab/ssh/id_ed25519")
@@ -36,11 +37,12 @@ CA_PUBLIC = Path("/var/lib/egov-lab/ca")
 CLIENT = Path(__file__).resolve().parent / "netns_client.py"
 SITE = os.environ.get("EGOV_MAIL_SITE", "an-hiep")      # a commune of Châu Thành
 NETNS = f"egl-pc-{SITE}"
-DOMAIN = "soctrang.gov.vn"
+PROVINCE = yaml.safe_load((INVENTORY / "group_vars" / "all" / "province.yml").read_text(encoding="utf-8"))
+DOMAIN = PROVINCE["province_domain"]
 SERVER_NAME = f"mail.{DOMAIN}"
 MAIL_HOSTS = ["mail-01", "mail-02"]
 DKIM_SELECTOR = os.environ.get("EGOV_MAIL_DKIM_SELECTOR", "egov2026")
-DNS_SERVERS = ["10.94.2.12", "10.94.2.13"]
+DNS_SERVERS = list(PROVINCE["province_dns_servers"])
 
 
 def run(argv: list[str], *, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -67,14 +69,6 @@ def inventory_hosts() -> dict[str, str]:
     for group in data.values():
         walk(group)
     return found
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    """host -> {ok, changed, failed, ...} from an ansible-playbook PLAY RECAP."""
-    result: dict[str, dict[str, int]] = {}
-    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
-        result[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
-    return result
 
 
 def playbook(name: str, limit: str, *extra: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:

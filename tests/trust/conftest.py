@@ -9,7 +9,6 @@ LAN client network namespace of a commune (egl-pc-<slug>) through the real firew
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from egov.converge import parse_recap as recap  # host -> {ok, changed, failed, ...}
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
@@ -28,7 +29,8 @@ CA_PUBLIC = Path("/var/lib/egov-lab/ca")
 CA_HOST = "pki-01"
 SITE = "an-hiep"                       # a commune of Châu Thành: its office LAN client probes the DC
 NETNS = f"egl-pc-{SITE}"
-DOMAIN = "soctrang.gov.vn"
+PROVINCE = yaml.safe_load((INVENTORY / "group_vars" / "all" / "province.yml").read_text(encoding="utf-8"))
+DOMAIN = PROVINCE["province_domain"]
 VALID_OFFICIALS = ["snv.001", "chau-thanh.001", "an-hiep.001"]
 REVOKED_OFFICIALS = ["stttt.099"]
 
@@ -83,14 +85,6 @@ def sh_quote(text: str) -> str:
 
 def playbook(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
     return run(["ansible-playbook", "-i", str(INVENTORY), *args], timeout=timeout, check=False)
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    """host -> {ok, changed, failed, ...} from an ansible-playbook PLAY RECAP."""
-    result: dict[str, dict[str, int]] = {}
-    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
-        result[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
-    return result
 
 
 @pytest.fixture(scope="session")
