@@ -12,9 +12,8 @@ import re
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.baseline.catalogue import REPO, InventoryHost, playbook_vars, role_defaults, scope_reason, waiver_reason
+from tests.baseline.catalogue import InventoryHost, playbook_vars, role_defaults, scope_reason, waiver_reason
 
 SYSCTL_FILES = ("/etc/sysctl.d/60-egov-network.conf", "/etc/sysctl.d/61-egov-kernel.conf")
 
@@ -221,12 +220,7 @@ def check_admins(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -
 
 def _expected_services(lab: LabHost) -> list[dict[str, Any]]:
     by_group = playbook_vars("host_firewall")["host_firewall_services_by_group"]
-    services = [s for g, services in by_group.items() if g in lab.inv.groups for s in services]
-    # the service roles' extension point: host_firewall_extra_services in playbooks/group_vars/<group>/
-    for group in sorted(lab.inv.groups):
-        for f in sorted((REPO / "playbooks" / "group_vars" / group).glob("*.yml")):
-            services += (yaml.safe_load(f.read_text()) or {}).get("host_firewall_extra_services", [])
-    return services
+    return [s for g, services in by_group.items() if g in lab.inv.groups for s in services]
 
 
 def check_listeners(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> None:
