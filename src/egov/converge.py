@@ -12,6 +12,7 @@ Ansible's PLAY RECAP and are written to reports/converge-latest.json.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import re
@@ -39,6 +40,7 @@ class RunResult:
     returncode: int
     log: str
     hosts: dict[str, dict[str, int]] = field(default_factory=dict)
+    changed_tasks: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def failed_hosts(self) -> list[str]:
@@ -59,13 +61,57 @@ def parse_recap(text: str) -> dict[str, dict[str, int]]:
     return hosts
 
 
+CHANGED_LINE = re.compile(r"^changed: \[(?P<host>[^\]\s]+)(?: -> [^\]]+)?\]")
+
+
+def parse_changed_tasks(text: str) -> dict[str, list[str]]:
+    """host -> names of the tasks that reported `changed` (what to look at when a re-run is not idempotent)."""
+    tasks: dict[str, list[str]] = {}
+    task = ""
+    for line in text.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.split("[", 1)[1].rsplit("]", 1)[0]
+        elif match := CHANGED_LINE.match(line):
+            names = tasks.setdefault(match["host"], [])
+            if task not in names:
+                names.append(task)
+    return tasks
+
+
+STRATEGIES = ("mitogen", "linear", "free")
+
+
+def strategy_env(strategy: str | None) -> dict[str, str]:
+    """Environment that selects the Ansible strategy; `mitogen` (the default when the `mitogen` package is
+    installed) runs modules in one persistent interpreter per host instead of one per task."""
+    if strategy is None:
+        strategy = os.environ.get("EGOV_ANSIBLE_STRATEGY") or ("mitogen" if _mitogen_dir() else "linear")
+    if strategy not in STRATEGIES:
+        raise click.BadParameter(f"{strategy!r}: expected one of {', '.join(STRATEGIES)}",
+                                 param_hint="--strategy / EGOV_ANSIBLE_STRATEGY")
+    if strategy != "mitogen":
+        return {"ANSIBLE_STRATEGY": strategy}
+    plugins = _mitogen_dir()
+    if plugins is None:
+        raise click.UsageError("--strategy mitogen: the `mitogen` package is not installed (pip install mitogen)")
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+def _mitogen_dir() -> Path | None:
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "plugins" / "strategy"
+
+
 def run_playbook(playbook: str, inventory: str, limit: str, extra: list[str], label: str,
-                 log_dir: Path) -> RunResult:
+                 log_dir: Path, env_extra: dict[str, str] | None = None) -> RunResult:
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"converge-{label}.log"
     cmd = ["ansible-playbook", "-i", inventory, playbook, "--limit", limit, *extra]
-    env = os.environ | {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
-    click.echo(f"[{label}] {' '.join(cmd)}  (log: {log})", err=True)
+    env = os.environ | {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"} | (env_extra or {})
+    strategy = env.get("ANSIBLE_STRATEGY", "linear")
+    click.echo(f"[{label}] {' '.join(cmd)}  (strategy {strategy}, log: {log})", err=True)
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
         # the output goes to the log and, line by line, to the terminal: long runs show progress
@@ -78,7 +124,8 @@ def run_playbook(playbook: str, inventory: str, limit: str, extra: list[str], la
                 click.echo(f"[{label} {time.monotonic() - started:7.0f}s] {line.rstrip()}", err=True)
         code = proc.wait()
     seconds = round(time.monotonic() - started, 1)
-    return RunResult(label, seconds, code, str(log), parse_recap(log.read_text(encoding="utf-8")))
+    text = log.read_text(encoding="utf-8")
+    return RunResult(label, seconds, code, str(log), parse_recap(text), parse_changed_tasks(text))
 
 
 def summary_lines(result: RunResult) -> list[str]:
@@ -100,11 +147,13 @@ def summary_lines(result: RunResult) -> list[str]:
 @click.option("--limit", help="hosts/groups (default: every lab host that is up, @/var/lib/egov-lab/up-hosts)")
 @click.option("--twice", is_flag=True, help="run a second time; fail if that run changes anything")
 @click.option("--expect-no-change", is_flag=True, help="fail if this (single) run changes anything")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
+              help="Ansible strategy [default: $EGOV_ANSIBLE_STRATEGY, else mitogen if installed, else linear]")
 @click.option("--report-dir", default=str(REPO_ROOT / "reports"), show_default=True,
               type=click.Path(file_okay=False))
 @click.argument("ansible_args", nargs=-1, type=click.UNPROCESSED)
 def converge(playbook: str, inventory: str, limit: str | None, twice: bool, expect_no_change: bool,
-             report_dir: str, ansible_args: tuple[str, ...]) -> None:
+             strategy: str | None, report_dir: str, ansible_args: tuple[str, ...]) -> None:
     """Run a playbook and report per-host changed/failed counts (extra args go to ansible-playbook)."""
     if not (REPO_ROOT / playbook).is_file():
         raise click.BadParameter(f"{playbook}: no such playbook under {REPO_ROOT}", param_hint="--playbook")
@@ -113,9 +162,10 @@ def converge(playbook: str, inventory: str, limit: str | None, twice: bool, expe
             raise click.UsageError(f"no --limit and no {UP_HOSTS}: bring the lab up first (`egov lab up`)")
         limit = f"@{UP_HOSTS}"
     reports = Path(report_dir)
-    results = [run_playbook(playbook, inventory, limit, list(ansible_args), "first", reports)]
+    env_extra = strategy_env(strategy)
+    results = [run_playbook(playbook, inventory, limit, list(ansible_args), "first", reports, env_extra)]
     if twice and results[0].returncode == 0:
-        results.append(run_playbook(playbook, inventory, limit, list(ansible_args), "second", reports))
+        results.append(run_playbook(playbook, inventory, limit, list(ansible_args), "second", reports, env_extra))
     problems: list[str] = []
     for result in results:
         for line in summary_lines(result):
@@ -126,8 +176,11 @@ def converge(playbook: str, inventory: str, limit: str | None, twice: bool, expe
     if ((twice and len(results) == 2) or expect_no_change) and last.changed_hosts:
         problems.append(f"{last.label} run changed {sum(last.changed_hosts.values())} task(s) on "
                         f"{len(last.changed_hosts)} host(s): not idempotent")
+        for host, names in list(last.changed_tasks.items())[:20]:
+            problems.append(f"  {host}: " + "; ".join(names))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    report = {"started": stamp, "playbook": playbook, "limit": limit, "runs": [asdict(r) for r in results],
+    report = {"started": stamp, "playbook": playbook, "limit": limit, "strategy": env_extra["ANSIBLE_STRATEGY"],
+              "runs": [asdict(r) for r in results],
               "problems": problems}
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "converge-latest.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

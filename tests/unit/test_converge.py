@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from egov.converge import RunResult, parse_recap, summary_lines
+from egov.converge import RunResult, parse_changed_tasks, parse_recap, summary_lines
 
 RECAP = """
 PLAY RECAP *********************************************************************
@@ -28,3 +28,29 @@ def test_failed_and_changed_hosts_are_named() -> None:
 
 def test_no_recap_means_no_hosts() -> None:
     assert parse_recap("ERROR! the playbook could not be found") == {}
+
+
+LOG = """
+TASK [os_hardening : Log files | log files are not world-readable] *************
+Thursday 26 November 2026  01:30:23 +0000 (0:00:00.113)       0:00:48.916 *****
+changed: [mail-01]
+ok: [mail-02]
+
+TASK [mail : Rspamd | local configuration] *************************************
+ok: [mail-01] => (item=options.inc)
+changed: [mail-02] => (item=options.inc)
+changed: [mail-02] => (item=actions.conf)
+
+RUNNING HANDLER [mail : Restart rspamd] ****************************************
+changed: [mail-02]
+
+TASK [lab_ca : Issue | certificate of the service] *****************************
+changed: [mail-01 -> pki-01]
+"""
+
+
+def test_changed_tasks_are_named_per_host() -> None:
+    tasks = parse_changed_tasks(LOG)
+    assert tasks["mail-01"] == ["os_hardening : Log files | log files are not world-readable",
+                                "lab_ca : Issue | certificate of the service"]
+    assert tasks["mail-02"] == ["mail : Rspamd | local configuration", "mail : Restart rspamd"]
