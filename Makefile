@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 APT_PACKAGES := debootstrap systemd-container apt-cacher-ng nftables iproute2 openssh-client openssh-server \
-	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl
+	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl sudo
 PYTEST_ARGS ?=
 
 .PHONY: deps apt venv lab test lint unit lab-test bench clean-lab
@@ -16,7 +16,7 @@ deps: apt venv
 apt:
 	@if ! command -v debootstrap >/dev/null || ! command -v systemd-nspawn >/dev/null \
 	    || ! command -v apt-cacher-ng >/dev/null || ! command -v traceroute >/dev/null \
-	    || ! command -v nc >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null; then \
+	    || ! command -v nc >/dev/null || ! command -v sudo >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null; then \
 	  echo ">> apt-get install $(APT_PACKAGES)"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); \
 	fi
