@@ -38,27 +38,40 @@ def serve(tcp: list[int], udp: list[int], watch: str, ready: Path, out: Path) ->
     sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sniffer.settimeout(0.2)
 
+    # a busy host (bind9, rsyslog) fills a small buffer while the Python thread parses: 8 MiB
+    sniffer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    drained = threading.Event()
+
+    def record(frame: bytes, address: tuple) -> None:
+        if address[2] == PACKET_OUTGOING or len(frame) < 34 or frame[12:14] != b"\x08\x00":
+            return
+        ip = frame[14:]
+        ihl = (ip[0] & 0x0F) * 4
+        proto = ip[9]
+        src = socket.inet_ntoa(ip[12:16])
+        if ipaddress.ip_address(src) not in watch_net or proto not in (6, 17) or len(ip) < ihl + 14:
+            return
+        dport = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
+        if proto == 6 and (ip[ihl + 13] & 0x12) != 0x02:      # SYN without ACK only
+            return
+        with lock:
+            seen.add((src, "tcp" if proto == 6 else "udp", dport))
+
     def sniff() -> None:
-        while not stop.is_set():
-            try:
-                frame, address = sniffer.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if address[2] == PACKET_OUTGOING or len(frame) < 34 or frame[12:14] != b"\x08\x00":
-                continue
-            ip = frame[14:]
-            ihl = (ip[0] & 0x0F) * 4
-            proto = ip[9]
-            src = socket.inet_ntoa(ip[12:16])
-            if ipaddress.ip_address(src) not in watch_net or proto not in (6, 17) or len(ip) < ihl + 14:
-                continue
-            dport = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
-            if proto == 6 and (ip[ihl + 13] & 0x12) != 0x02:      # SYN without ACK only
-                continue
-            with lock:
-                seen.add((src, "tcp" if proto == 6 else "udp", dport))
+        try:
+            while not stop.is_set():
+                try:
+                    record(*sniffer.recvfrom(65535))
+                except TimeoutError:
+                    continue
+            # on SIGTERM: the frames still queued in the socket arrived before it; count them too
+            sniffer.setblocking(False)
+            while True:
+                record(*sniffer.recvfrom(65535))
+        except (BlockingIOError, OSError):
+            pass
+        finally:
+            drained.set()
 
     threading.Thread(target=sniff, daemon=True).start()
 
@@ -104,7 +117,7 @@ def serve(tcp: list[int], udp: list[int], watch: str, ready: Path, out: Path) ->
     ready.write_text(json.dumps(bound))
     while not stop.wait(0.2):
         pass
-    time.sleep(0.1)
+    drained.wait(10)
     with lock:
         out.write_text(json.dumps(sorted(seen)))
 
