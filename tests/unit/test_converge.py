@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from egov.converge import RunResult, parse_changed_tasks, parse_recap, summary_lines
+from pathlib import Path
+
+import click
+import pytest
+
+from egov.converge import RunResult, parse_changed_tasks, parse_recap, strategy_env, summary_lines
 
 RECAP = """
 PLAY RECAP *********************************************************************
@@ -54,3 +59,12 @@ def test_changed_tasks_are_named_per_host() -> None:
     assert tasks["mail-01"] == ["os_hardening : Log files | log files are not world-readable",
                                 "lab_ca : Issue | certificate of the service"]
     assert tasks["mail-02"] == ["mail : Rspamd | local configuration", "mail : Restart rspamd"]
+
+
+def test_strategy_environment() -> None:
+    assert strategy_env("linear") == {"ANSIBLE_STRATEGY": "linear"}
+    mitogen = strategy_env("mitogen")          # mitogen is in requirements/base.txt
+    assert mitogen["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(mitogen["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    with pytest.raises(click.BadParameter, match="expected one of"):
+        strategy_env("fastest")
