@@ -51,10 +51,18 @@ class RunResult:
         return {h: c["changed"] for h, c in sorted(self.hosts.items()) if c["changed"]}
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def strip_colours(text: str) -> str:
+    """The output without ANSI colour codes (ANSIBLE_FORCE_COLOR=1, set by molecule, is inherited)."""
+    return ANSI_ESCAPE.sub("", text)
+
+
 def parse_recap(text: str) -> dict[str, dict[str, int]]:
-    """host -> counts, from the PLAY RECAP lines of an ansible-playbook output."""
+    """host -> counts, from the PLAY RECAP lines of an ansible-playbook output (coloured or not)."""
     hosts: dict[str, dict[str, int]] = {}
-    for line in text.splitlines():
+    for line in strip_colours(text).splitlines():
         match = RECAP.match(line.strip())
         if match:
             hosts[match["host"]] = {k: int(v) for k, v in match.groupdict().items() if k != "host"}
@@ -68,7 +76,7 @@ def parse_changed_tasks(text: str) -> dict[str, list[str]]:
     """host -> names of the tasks that reported `changed` (what to look at when a re-run is not idempotent)."""
     tasks: dict[str, list[str]] = {}
     task = ""
-    for line in text.splitlines():
+    for line in strip_colours(text).splitlines():
         if line.startswith(("TASK [", "RUNNING HANDLER [")):
             task = line.split("[", 1)[1].rsplit("]", 1)[0]
         elif match := CHANGED_LINE.match(line):

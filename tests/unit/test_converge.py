@@ -31,6 +31,19 @@ def test_failed_and_changed_hosts_are_named() -> None:
     assert "1 failed/unreachable" in text and "mail-01=2" in text
 
 
+def test_coloured_output_is_parsed_like_plain() -> None:
+    """molecule sets ANSIBLE_FORCE_COLOR=1; a playbook run inside a scenario inherits it."""
+    coloured = (
+        "PLAY RECAP *********************************************************************\n"
+        "\x1b[0;33mpki-01\x1b[0m                     : \x1b[0;32mok=72  \x1b[0m \x1b[0;33mchanged=6   \x1b[0m "
+        "unreachable=0    failed=0    \x1b[0;36mskipped=3   \x1b[0m rescued=0    ignored=0   \n"
+        "TASK [lab_ca : Issue] ***\n\x1b[0;33mchanged: [pki-01]\x1b[0m\n"
+    )
+    assert parse_recap(coloured) == {"pki-01": {"ok": 72, "changed": 6, "unreachable": 0, "failed": 0,
+                                                "skipped": 3, "rescued": 0, "ignored": 0}}
+    assert parse_changed_tasks(coloured) == {"pki-01": ["lab_ca : Issue"]}
+
+
 def test_no_recap_means_no_hosts() -> None:
     assert parse_recap("ERROR! the playbook could not be found") == {}
 
