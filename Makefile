@@ -41,6 +41,8 @@ lab: deps
 lint: venv
 	ruff check src tests benchmarks stacks network
 	yamllint .
+	ansible-lint    # production profile (.ansible-lint)
+	mypy            # all of src/egov with the stacks it imports ([tool.mypy] in pyproject.toml)
 	egov model check
 	egov inventory check
 
@@ -60,8 +62,9 @@ lab-test: deps
 	egov converge --limit $(LAB_SYSTEMS) --twice
 	@# the OS baseline still holds on those hosts (testinfra, one test per control and host)
 	EGOV_BASELINE=1 EGOV_BASELINE_HOSTS=$(LAB_SYSTEMS) pytest -q -m lab -n 4 --dist loadgroup tests/baseline $(PYTEST_ARGS)
-	@# every other lab test; the system tests reuse the converge above instead of converging again
-	EGOV_LAB_CONVERGED=1 pytest -q -m lab --ignore=tests/baseline --ignore=tests/lab $(PYTEST_ARGS)
+	@# every other lab test; the system tests reuse the converge above instead of converging again, and
+	@# tests/consistency compares those hosts' sockets and host firewalls with the model's flow matrix
+	EGOV_LAB_CONVERGED=1 EGOV_LAB_SYSTEMS=$(LAB_SYSTEMS) pytest -q -m lab --ignore=tests/baseline --ignore=tests/lab $(PYTEST_ARGS)
 
 ## every test: lint, unit tests (parallel), then the tests that build real lab hosts
 test: deps lint unit lab-test

@@ -27,7 +27,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-i", "--inventory", default="inventories/lab")
     parser.add_argument("--playbook", default="playbooks/baseline.yml")
-    parser.add_argument("--limit", help="hosts (default: @/var/lib/egov-lab/up-hosts)")
+    parser.add_argument("--limit", help=f"hosts (default: @{UP_HOSTS})")
     parser.add_argument("--runs", type=int, default=2, help="converge runs (default 2: first + idempotence)")
     parser.add_argument("--no-check", action="store_true", help="skip the final --check run")
     parser.add_argument("--strategy", choices=STRATEGIES, help="default: as egov converge (mitogen if installed)")

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 
 from egov.cliutil import load_or_exit
+from egov.errors import EgovError
 from egov.model import DEFAULT_MODEL, Province, render_allocations
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+logger = logging.getLogger(__name__)
+
+
+class EgovGroup(click.Group):
+    """The `egov` group: the one place where an EgovError becomes `error: <message>` and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EgovError as exc:
+            logger.debug("%s", type(exc).__name__, exc_info=True)
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=EgovGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="egov-soctrang")
-def main() -> None:
+@click.option("-v", "--verbose", count=True, help="diagnostic messages on stderr (-v: info, -vv: debug)")
+def main(verbose: int = 0) -> None:
     """Sóc Trăng e-government infrastructure: model, inventories, lab and main job."""
+    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 # -- model ---------------------------------------------------------------------------------------
@@ -39,13 +61,36 @@ def model_check(model_path: str) -> None:
                f"{len(province.departments)} departments, {len(province.dc_hosts)} DC hosts, "
                f"{province.total_officials} officials")
     if unallocated:
-        click.echo(f"note: {len(unallocated)} sites/hosts not yet in the ledger; run `egov model allocate`", err=True)
+        click.echo(f"note: {_count(unallocated)} not yet in the ledger ({_sample(unallocated)}); run "
+                   "`egov model allocate`", err=True)
+    elif _ledger_outdated(province, Path(model_path)):
+        click.echo("note: the ledger's comments or order are out of date; run `egov model allocate`", err=True)
 
 
 def _unallocated(province: Province, model_path: Path) -> list[str]:
+    """The sites (GSO codes) and DC hosts numbered by this load but not written in the ledger."""
     ledger = model_path.parent / "allocations.yml"
-    current = ledger.read_text(encoding="utf-8") if ledger.exists() else ""
-    return [] if current == render_allocations(province) else [str(ledger)]
+    data = yaml.safe_load(ledger.read_text(encoding="utf-8")) if ledger.exists() else None
+    data = data if isinstance(data, dict) else {}
+    written = {kind: set(data.get(kind) or {}) for kind in ("sites", "hosts")}
+    return [f"site {code}" for code in province.allocations["sites"] if code not in written["sites"]] + \
+        [f"host {name}" for name in province.allocations["hosts"] if name not in written["hosts"]]
+
+
+def _count(items: list[str]) -> str:
+    sites = sum(item.startswith("site ") for item in items)
+    hosts = len(items) - sites
+    return " and ".join(part for part in (f"{sites} site{'s' if sites != 1 else ''}" if sites else "",
+                                          f"{hosts} DC host{'s' if hosts != 1 else ''}" if hosts else "") if part)
+
+
+def _sample(items: list[str]) -> str:
+    return ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
+
+
+def _ledger_outdated(province: Province, model_path: Path) -> bool:
+    ledger = model_path.parent / "allocations.yml"
+    return (ledger.read_text(encoding="utf-8") if ledger.exists() else "") != render_allocations(province)
 
 
 @model.command("allocate")

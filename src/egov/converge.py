@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -25,8 +26,11 @@ from pathlib import Path
 
 import click
 
+from egov import settings
+from egov.progress import Progress
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-UP_HOSTS = Path("/var/lib/egov-lab/up-hosts")
+UP_HOSTS = settings.lab_up_hosts()
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
     r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)"
@@ -41,6 +45,8 @@ class RunResult:
     log: str
     hosts: dict[str, dict[str, int]] = field(default_factory=dict)
     changed_tasks: dict[str, list[str]] = field(default_factory=dict)
+    # failed host -> "task: reason" (from the output stream; what a stuck or failed host was doing)
+    failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed_hosts(self) -> list[str]:
@@ -121,19 +127,48 @@ def run_playbook(playbook: str, inventory: str, limit: str, extra: list[str], la
     strategy = env.get("ANSIBLE_STRATEGY", "linear")
     click.echo(f"[{label}] {' '.join(cmd)}  (strategy {strategy}, log: {log})", err=True)
     started = time.monotonic()
+    progress = Progress()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def tick() -> None:
+        # a status line every PROGRESS_INTERVAL s even when Ansible prints nothing: a stall is visible
+        while not stop.wait(progress_interval()):
+            with lock:
+                line = progress.status_line(label)
+            click.echo(line, err=True)
+
+    ticker = threading.Thread(target=tick, name="converge-progress", daemon=True)
     with log.open("w", encoding="utf-8") as out:
         # the output goes to the log and, line by line, to the terminal: long runs show progress
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
         assert proc.stdout is not None
-        for line in proc.stdout:
-            out.write(line)
-            if line.startswith(("TASK [", "PLAY [", "fatal:", "failed:")):
-                click.echo(f"[{label} {time.monotonic() - started:7.0f}s] {line.rstrip()}", err=True)
-        code = proc.wait()
+        ticker.start()
+        try:
+            for line in proc.stdout:
+                out.write(line)
+                out.flush()
+                with lock:
+                    progress.feed(line)
+                if line.startswith(("TASK [", "PLAY [", "fatal:", "failed:")):
+                    click.echo(f"[{label} {time.monotonic() - started:7.0f}s] {line.rstrip()}", err=True)
+            code = proc.wait()
+        finally:
+            stop.set()
+    click.echo(progress.status_line(label), err=True)
     seconds = round(time.monotonic() - started, 1)
     text = log.read_text(encoding="utf-8")
-    return RunResult(label, seconds, code, str(log), parse_recap(text), parse_changed_tasks(text))
+    return RunResult(label, seconds, code, str(log), parse_recap(text), parse_changed_tasks(text),
+                     {h: str(f) for h, f in sorted(progress.failures().items())})
+
+
+def progress_interval() -> float:
+    """Seconds between two progress lines ($EGOV_PROGRESS_INTERVAL, default 20)."""
+    try:
+        return max(1.0, float(os.environ.get("EGOV_PROGRESS_INTERVAL", "20")))
+    except ValueError:
+        return 20.0
 
 
 def summary_lines(result: RunResult) -> list[str]:
@@ -144,6 +179,9 @@ def summary_lines(result: RunResult) -> list[str]:
                                           or "none"))
     if result.failed_hosts:
         lines.append("  failed: " + " ".join(result.failed_hosts))
+        for host in result.failed_hosts:
+            if host in result.failures:
+                lines.append(f"    {host}: {result.failures[host]}")
     if result.changed_hosts and len(result.changed_hosts) <= 30:
         lines.append("  changed: " + " ".join(f"{h}={c}" for h, c in result.changed_hosts.items()))
     return lines
@@ -152,7 +190,7 @@ def summary_lines(result: RunResult) -> list[str]:
 @click.command("converge", context_settings={"ignore_unknown_options": True})
 @click.option("--playbook", default="playbooks/site.yml", show_default=True)
 @click.option("-i", "--inventory", default="inventories/lab", show_default=True)
-@click.option("--limit", help="hosts/groups (default: every lab host that is up, @/var/lib/egov-lab/up-hosts)")
+@click.option("--limit", help=f"hosts/groups (default: every lab host that is up, @{UP_HOSTS})")
 @click.option("--twice", is_flag=True, help="run a second time; fail if that run changes anything")
 @click.option("--expect-no-change", is_flag=True, help="fail if this (single) run changes anything")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default=None,

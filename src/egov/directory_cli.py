@@ -13,7 +13,7 @@ import click
 
 from egov.cliutil import load_or_exit
 from egov.model import DEFAULT_MODEL
-from egov.model.officials import Directory, DirectoryError, build_directory, lab_password, render_ldif, secret_hash
+from egov.model.officials import Directory, build_directory, lab_password, render_ldif, secret_hash
 
 MODEL_OPTION = click.option("--model", "model_path", default=str(DEFAULT_MODEL), show_default=True,
                             type=click.Path(dir_okay=False), help="province model file")
@@ -21,11 +21,8 @@ BASE_OPTION = click.option("--base-dn", default=None, help="base DN (default: fr
 
 
 def _directory(model_path: str, base_dn: str | None) -> Directory:
-    try:
-        return build_directory(load_or_exit(model_path), base_dn)
-    except DirectoryError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    # a DirectoryError (an EgovError) reaches egov.cli's handler: `error: ...`, exit 2
+    return build_directory(load_or_exit(model_path), base_dn)
 
 
 def _read_seed(path: str) -> str:

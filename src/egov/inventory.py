@@ -7,15 +7,20 @@ DC segment, per district, per site kind); only the connection details differ, an
 
 from __future__ import annotations
 
+import contextlib
+import json
+import pickle
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from egov import settings
 from egov.model import Province, Site
 from egov.model.slugs import slugify
+from egov.service_vars import services_vars
 
 ENVIRONMENTS = ("lab", "production")
 HEADER = (
@@ -23,7 +28,9 @@ HEADER = (
     "# model/allocations.yml. Do not edit: change the model and regenerate. A test fails when\n"
     "# this file is stale.\n"
 )
-LAB_STATE_DIR = "/var/lib/egov-lab"
+# the lab inventory is generated for the default lab state dir (stable, committed output); playbooks get it
+# from its variable egov_lab_state_dir
+LAB_STATE_DIR = str(settings.DEFAULT_LAB_STATE)
 SEGMENT_IFACE = {"management": "mgmt0", "dmz": "dmz0", "services": "svc0", "storage": "stor0"}
 
 
@@ -53,6 +60,14 @@ def _site_vars(site: Site) -> dict[str, Any]:
 
 def build_inventory(province: Province) -> dict[str, Any]:
     """The YAML inventory structure (environment independent)."""
+    if _memo is not None:
+        if ("inventory", id(province)) not in _memo:
+            _memo["inventory", id(province)] = (province, _build_inventory(province))
+        return _memo["inventory", id(province)][1]
+    return _build_inventory(province)
+
+
+def _build_inventory(province: Province) -> dict[str, Any]:
     adr = province.source.addressing
     groups: dict[str, dict[str, Any]] = {}
 
@@ -88,11 +103,13 @@ def build_inventory(province: Province) -> dict[str, Any]:
                       "address": f"{fw.wan_address}/{adr.wan.prefix.prefixlen}"}},
     }
     add("dc_firewalls", fw.name)
+    district_slug = {d.code: d.slug for d in province.districts}
     for site in province.sites:
         name = site.firewall_name
         host_vars[name] = _site_vars(site) | {"firewall_role": "site"}
         add(f"{site.kind}_firewalls", name)
-        add(f"district_{group_name(province.site(site.district_code).slug)}", name)
+        slug = district_slug.get(site.district_code) or province.site(site.district_code).slug
+        add(f"district_{group_name(slug)}", name)
         add(f"type_{group_name(site.gso_type)}", name)
 
     services = sorted({h.service for h in province.dc_hosts})
@@ -156,6 +173,8 @@ def connection_vars(env: str, province: Province) -> dict[str, Any]:
         return {
             "ansible_user": "ansible",
             "ansible_become": True,
+            # the lab state directory on the controller (egov.settings): SSH key, known_hosts, CA, secrets
+            "egov_lab_state_dir": LAB_STATE_DIR,
             "ansible_ssh_private_key_file": f"{LAB_STATE_DIR}/ssh/id_ed25519",
             "ansible_ssh_common_args": (f"-o UserKnownHostsFile={LAB_STATE_DIR}/ssh/known_hosts "
                                         "-o StrictHostKeyChecking=yes"),
@@ -179,8 +198,8 @@ def connection_vars(env: str, province: Province) -> dict[str, Any]:
         "egov_apt_proxy": "",
         # run-time generated secrets on the controller; keep on an encrypted, backed-up volume
         # (or override single secrets with vault_* variables)
-        "egov_secrets_dir": ("{{ lookup('ansible.builtin.env', 'EGOV_SECRETS_DIR')"
-                             " | default('/etc/egov/secrets', true) }}"),
+        "egov_secrets_dir": (f"{{{{ lookup('ansible.builtin.env', '{settings.SECRETS_ENV}')"
+                             f" | default('{settings.DEFAULT_PRODUCTION_SECRETS}', true) }}}}"),
     }
 
 
@@ -193,7 +212,18 @@ def render_files(province: Province, env: str) -> dict[str, str]:
         "hosts.yml": HEADER + dump(build_inventory(province)),
         "group_vars/all/province.yml": HEADER + dump(province_vars(province)),
         "group_vars/all/connection.yml": HEADER + dump(connection_vars(env, province)),
+        "group_vars/all/services.yml": HEADER + dump(_services(province)),
     }
+
+
+def _services(province: Province) -> dict[str, Any]:
+    """services_vars, made once per write/check (both environments share it)."""
+    if _memo is None:
+        return services_vars(province)
+    key = ("services", id(province))
+    if key not in _memo:
+        _memo[key] = (province, services_vars(province))
+    return dict(_memo[key][1])
 
 
 class _Dumper(yaml.SafeDumper):
@@ -210,16 +240,136 @@ def _none_as_empty(dumper: yaml.SafeDumper, _value: None) -> yaml.Node:
 _Dumper.add_representer(type(None), _none_as_empty)
 
 
+_WIDTH = 120
+_DUMP_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": _WIDTH,
+                                 "default_flow_style": False}
+_CDumper: Any = None
+if hasattr(yaml, "CSafeDumper"):        # PyYAML built with libyaml: the same YAML, ~10 times faster
+    class _CSafeDumper(yaml.CSafeDumper):
+        """The safe representer's nodes, made by a direct walk of the plain types of inventories
+        (dicts, lists, strings, numbers, booleans, None) instead of its generic dispatch."""
+
+        def represent(self, data: Any) -> None:
+            self.serialize(self._node(data, {}))
+            self.represented_objects = {}
+            self.object_keeper = []
+            self.alias_key = None
+
+        def _node(self, data: Any, seen: dict[int, yaml.Node]) -> yaml.Node:
+            kind = type(data)
+            if kind is str:
+                return yaml.ScalarNode("tag:yaml.org,2002:str", data)
+            if kind is dict or kind is list:
+                if id(data) in seen:            # shared: written once with an anchor, then aliases
+                    return seen[id(data)]
+                if kind is dict:
+                    pairs: list[tuple[yaml.Node, yaml.Node]] = []
+                    node: yaml.Node = yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=False)
+                    seen[id(data)] = node
+                    self.object_keeper.append(data)
+                    pairs += [(self._node(k, seen), self._node(v, seen)) for k, v in data.items()]
+                else:
+                    items: list[yaml.Node] = []
+                    node = yaml.SequenceNode("tag:yaml.org,2002:seq", items, flow_style=False)
+                    seen[id(data)] = node
+                    self.object_keeper.append(data)
+                    items += [self._node(item, seen) for item in data]
+                return node
+            if data is None:
+                return yaml.ScalarNode("tag:yaml.org,2002:null", "")
+            if kind is bool:
+                return yaml.ScalarNode("tag:yaml.org,2002:bool", "true" if data else "false")
+            if kind is int:
+                return yaml.ScalarNode("tag:yaml.org,2002:int", str(data))
+            return self.represent_data(data)    # anything else: the safe representer itself
+
+    _CSafeDumper.add_representer(type(None), _none_as_empty)  # type: ignore[arg-type]
+    _CDumper = _CSafeDumper
+# a JSON rendering of a line break in a string: such documents take the pure emitter
+# `key:` or `key: &id001` (an anchor, for data shared by two keys) ends a line before its block value
+_BLOCK_KEY = re.compile(r":( &[^ ]+)?$")
+_LINE_BREAKS = ("\\n", "\\r", "\\u0085", "\\u2028", "\\u2029")
+# active during one write_inventories / stale_files: what both environments share is made once
+_memo: dict[tuple[str, int], tuple[object, Any]] | None = None
+_dumped: dict[bytes, str] = {}
+
+
 def _dump(data: Any) -> str:
-    return "---\n" + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120,
-                               default_flow_style=False)
+    """YAML text of data, byte-identical to the pure-Python `_Dumper` (tested), by libyaml when it can."""
+    key = None
+    if _memo is not None:
+        # equal pickles: equal values, types and sharing (anchors), so the same YAML
+        key = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        if key in _dumped:
+            return _dumped[key]
+    text = _fast_dump(data) if _CDumper is not None else None
+    if text is None:
+        text = yaml.dump(data, Dumper=_Dumper, **_DUMP_OPTIONS)
+    if key is not None:
+        _dumped[key] = "---\n" + text
+    return "---\n" + text
+
+
+def _fast_dump(data: Any) -> str | None:
+    """libyaml's output with sequences indented under their key, as `_Dumper` writes them; None for
+    a document where the two could differ (a line break in a string, a line folded at the width)."""
+    try:
+        if any(mark in json.dumps(data) for mark in _LINE_BREAKS):
+            return None
+    except (TypeError, ValueError):
+        return None
+    return _indent_sequences(yaml.dump(data, Dumper=_CDumper, **_DUMP_OPTIONS))
+
+
+def _indent_sequences(text: str) -> str | None:
+    """libyaml writes a block sequence under a mapping key at the key's column (`key:\\n- a`); shift
+    each such sequence, and everything in it, two columns right (`key:\\n  - a`)."""
+    out: list[str] = []
+    open_seqs: list[int] = []       # libyaml columns of the sequences written at their key's column
+    key_column: int | None = None   # the previous line is `key:` (a block value follows) at this column
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        column = len(line) - len(body)
+        if len(line) > _WIDTH or body.startswith(("? ", "?\t")) or body == "?":
+            return None             # folded scalars or complex keys: not for this rewriting
+        item = body == "-" or body.startswith("- ")
+        while open_seqs and (open_seqs[-1] > column or (open_seqs[-1] == column and not item)):
+            open_seqs.pop()
+        if item and key_column == column and (not open_seqs or open_seqs[-1] != column):
+            open_seqs.append(column)
+        shifted = " " * (column + 2 * len(open_seqs)) + body
+        if len(shifted) > _WIDTH:
+            return None
+        out.append(shifted)
+        key_column = None
+        while body.startswith("- "):
+            body, column = body[2:], column + 2
+        if body.startswith(("&", "!")):
+            return None             # an anchored or tagged item: not for this rewriting
+        if _BLOCK_KEY.search(body):
+            key_column = column
+    return "\n".join(out) + "\n"
+
+
+@contextlib.contextmanager
+def _shared_work() -> Iterator[None]:
+    global _memo
+    outer, _memo = _memo, {} if _memo is None else _memo
+    try:
+        yield
+    finally:
+        _memo = outer
+        if outer is None:
+            _dumped.clear()
 
 
 def write_inventories(province: Province, root: Path, envs: Iterable[str] = ENVIRONMENTS) -> list[Path]:
     """Write each environment's generated files; returns the paths that changed."""
     changed: list[Path] = []
-    for env in envs:
-        for rel, text in render_files(province, env).items():
+    with _shared_work():
+        rendered = {env: render_files(province, env) for env in envs}
+    for env, files in rendered.items():
+        for rel, text in files.items():
             path = root / env / rel
             if path.exists() and path.read_text(encoding="utf-8") == text:
                 continue
@@ -234,8 +384,10 @@ def write_inventories(province: Province, root: Path, envs: Iterable[str] = ENVI
 def stale_files(province: Province, root: Path, envs: Iterable[str] = ENVIRONMENTS) -> list[str]:
     """Generated files that differ from what the model produces now."""
     stale = []
-    for env in envs:
-        for rel, text in render_files(province, env).items():
+    with _shared_work():
+        rendered = {env: render_files(province, env) for env in envs}
+    for env, files in rendered.items():
+        for rel, text in files.items():
             path = root / env / rel
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(str(path))

@@ -20,6 +20,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from egov import settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,9 +48,9 @@ def _egov() -> str:
 def main_steps(only: list[str], inventory: str, idempotence: bool = True) -> list[Step]:
     egov = _egov()
     only_args = [arg for sel in only for arg in ("--only", sel)]
-    limit = ["--limit", "@/var/lib/egov-lab/up-hosts"]
+    limit = ["--limit", f"@{settings.lab_up_hosts()}"]
     twice = ["--twice"] if idempotence else []
-    lab_firewalls = ["--env", "lab", "--hosts-from", "/var/lib/egov-lab/nodes.json", "--only", "kind:firewall",
+    lab_firewalls = ["--env", "lab", "--hosts-from", str(settings.lab_nodes_file()), "--only", "kind:firewall",
                      "--no-progress"]
     return [
         Step("model check", [egov, "model", "check"]),

@@ -4,14 +4,16 @@ Sources map to the narrowest OpenStack construct that expresses them:
 
 - ``internet``                -> 0.0.0.0/0
 - ``sites``                   -> address group of every allocated site block
+- ``site_devices``            -> address group of every site firewall's WAN address
 - ``site:<vlan>``             -> address group of that VLAN in every site
 - ``dc``                      -> address group of the DC segments
 - ``management``              -> the management segment's prefix
 - ``service:<name>``          -> the security group of that service (remote group)
 
-Two rule sources that the matrix cannot express are added explicitly and labelled:
-``admin`` (SSH from the bastion to every host, the Ansible path) and ``lb:<name>`` (the Octavia
-amphorae reaching the pool members from the VIP subnet).
+Administration (SSH from the DC management segment to every host, the Ansible path) is a flow of
+the model like any other (`to: dc`, listener ``ssh``). One rule source that the matrix cannot
+express is added explicitly and labelled: ``lb:<name>`` (the Octavia amphorae reaching the pool
+members from the VIP subnet).
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from egov.model import Province
 from egov.model.schema import PORT_RE
 
 INTERNET = "0.0.0.0/0"
-ADMIN_SOURCE_SERVICE = "bastion"
-ADMIN_PORT = "tcp/22"
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ def address_groups(province: Province) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     if "sites" in used:
         groups["sites"] = sorted((str(site.block) for site in province.sites), key=_cidr_key)
+    if "site_devices" in used:
+        groups["site_devices"] = sorted((f"{site.wan_address}/32" for site in province.sites), key=_cidr_key)
     if "dc" in used:
         groups["dc"] = [str(seg.prefix) for seg in province.source.addressing.dc_segments.values()]
     for source in sorted(used):
@@ -85,7 +87,7 @@ def rule_source(province: Province, source: str) -> RuleSource:
         return RuleSource("cidr", INTERNET, source)
     if source == "management":
         return RuleSource("cidr", str(province.source.addressing.dc_segments["management"].prefix), source)
-    if source in ("sites", "dc"):
+    if source in ("sites", "site_devices", "dc"):
         return RuleSource("address_group", source, source)
     if kind == "site":
         return RuleSource("address_group", f"site-{arg}", source)
@@ -111,10 +113,6 @@ def ingress_rules(province: Province, lb_reach: Sequence[LbReach] = ()) -> list[
         for source in flow.from_:
             for port in flow.ports:
                 rules.append(IngressRule(flow.to, parse_port(port), rule_source(province, source)))
-    admin = RuleSource("security_group", ADMIN_SOURCE_SERVICE, "admin")
-    for service in province.source.services:
-        if service != ADMIN_SOURCE_SERVICE:
-            rules.append(IngressRule(service, parse_port(ADMIN_PORT), admin))
     for reach in lb_reach:
         amphorae = RuleSource("cidr", reach.cidr, f"lb:{reach.lb}")
         rules.append(IngressRule(reach.service, parse_port(reach.port), amphorae))

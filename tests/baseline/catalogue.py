@@ -12,9 +12,11 @@ from typing import Any
 
 import yaml
 
+from egov import settings
+
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = REPO / "controls" / "catalogue.yml"
-UP_HOSTS = Path(os.environ.get("EGOV_LAB_UP_HOSTS", "/var/lib/egov-lab/up-hosts"))
+UP_HOSTS = Path(os.environ.get("EGOV_LAB_UP_HOSTS") or settings.lab_up_hosts())
 INVENTORY = os.environ.get("EGOV_INVENTORY", str(REPO / "inventories" / "lab"))
 
 CONCERNS = [

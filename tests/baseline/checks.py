@@ -148,10 +148,23 @@ def check_file_regex(lab: LabHost, control: dict[str, Any], check: dict[str, Any
     assert re.search(lab.fmt(check["regex"]), f.content_string, re.M), f"{check['path']} lacks /{check['regex']}/"
 
 
+def command_ok_rc(check: dict[str, Any]) -> set[int]:
+    """Exit codes a command check documents as success (`ok_rc`, default only 0).
+
+    grep-style commands list 1 ("no match", the good outcome for `stdout_empty`); anything else
+    (2 = grep error, 126 permission denied, 127 command not found ...) fails the check.
+    """
+    return {int(rc) for rc in check.get("ok_rc", [0])}
+
+
 def check_command(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> None:
     _skip_if_na(lab, control)
     out = lab.run(check["cmd"])
     stdout = out.stdout.strip()
+    ok = command_ok_rc(check)
+    assert out.rc in ok, (
+        f"`{check['cmd']}` exited {out.rc} (documented: {sorted(ok)}): {(out.stderr or stdout).strip()[:500]}"
+    )
     if check.get("stdout_empty"):
         assert stdout == "", f"`{check['cmd']}` printed: {stdout[:500]}"
     if "stdout_regex" in check:
@@ -219,7 +232,8 @@ def check_admins(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -
 
 
 def _expected_services(lab: LabHost) -> list[dict[str, Any]]:
-    by_group = playbook_vars("host_firewall")["host_firewall_services_by_group"]
+    # generated from the model's listeners and flows (inventories/<env>/group_vars/all/services.yml)
+    by_group = lab.inv.vars["host_firewall_services_by_group"]
     return [s for g, services in by_group.items() if g in lab.inv.groups for s in services]
 
 
@@ -277,13 +291,18 @@ def check_nft(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> N
     assert re.search(check["regex"], lab.nft_table), f"nft ruleset lacks /{check['regex']}/"
 
 
+GUARD_RULE = 'ip saddr @ssh_guard tcp dport 22 accept comment "ssh: the controller (lockout guard)"'
+
+
 def check_nft_ssh(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> None:
+    """SSH from the DC management segment (the model's `to: dc` ssh flow) and the controller's guard."""
     table = lab.nft_table
     assert table, "table inet host_firewall is not loaded"
     mgmt = lab.inv.vars["province_dc_segments"]["management"]["prefix"]
-    m = re.search(r"set ssh_sources \{.*?elements = \{([^}]*)\}", table, re.S)
-    assert m and mgmt in m.group(1), f"ssh_sources lacks {mgmt}: {m.group(1) if m else table}"
-    assert "ip saddr @ssh_sources tcp dport 22 accept" in table
+    m = re.search(rf'ip saddr (\{{[^}}]*\b{re.escape(mgmt)}\b[^}}]*\}}|{re.escape(mgmt)}) tcp dport 22 accept '
+                  r'comment "ssh"', table)
+    assert m, f"no ssh rule from {mgmt}: {table}"
+    assert GUARD_RULE in table, f"the controller's lockout guard is missing: {table}"
 
 
 def check_nft_services(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> None:
@@ -296,7 +315,7 @@ def check_nft_services(lab: LabHost, control: dict[str, Any], check: dict[str, A
             for port in s["ports"]:
                 pat = rf"{proto} dport (\{{[^}}]*\b{port}\b[^}}]*\}}|{port}) accept comment \"{re.escape(s['name'])}\""
                 assert re.search(pat, table), f"{s['name']} {proto}/{port} is not open"
-    actual = len(re.findall(r"dport .* accept comment", table)) - 1  # minus the ssh rule
+    actual = len(re.findall(r"dport .* accept comment", table)) - table.count(GUARD_RULE)
     assert actual == expected, f"{actual} service rules, expected exactly {expected}"
 
 

@@ -5,8 +5,8 @@ and sso hosts (the allowed sources of the flow matrix), verifying the CA chain; 
 the directory hosts themselves over ldapi:/// as root.
 
 Environment:
-  EGOV_DIRECTORY_CONVERGED=1   skip the converge (molecule's verify step: it has just converged)
-  EGOV_LAB_CONVERGED=1         same (`make lab-test` converged playbooks/site.yml on these hosts)
+  EGOV_LAB_CONVERGED=1         skip the converge (`make lab-test` converged playbooks/site.yml on these
+                               hosts; molecule's verify step: it has just converged)
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from egov import settings
 from egov.model import load_province
 from egov.model.officials import Directory, build_directory
 from tests.conftest import MODEL_DIR, REPO
 
-LAB_SSH = Path("/var/lib/egov-lab/ssh")
-SECRETS = Path("/var/lib/egov-lab/secrets")
-CA_PUBLIC = Path("/var/lib/egov-lab/ca")
+LAB_SSH = settings.lab_ssh_dir()
+SECRETS = settings.secrets_dir()
+CA_PUBLIC = settings.lab_ca_dir()
 CLIENT_CA = "/tmp/egov-directory-test-ca.pem"
 CLIENT_HOSTS = ("mail-01", "sso-01")
 
@@ -86,7 +87,7 @@ def lab() -> Iterator[Lab]:
     up = _run(["egov", "lab", "up", "--only", "dc"], timeout=1800)          # additive: running hosts stay
     if up.returncode != 0:
         pytest.fail(f"egov lab up --only dc failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
-    if "1" not in (os.environ.get("EGOV_DIRECTORY_CONVERGED"), os.environ.get("EGOV_LAB_CONVERGED")):
+    if not settings.lab_converged():
         for playbook in ("trust.yml", "directory.yml"):
             run = _run(["ansible-playbook", "-i", "inventories/lab", f"playbooks/{playbook}", "--limit", "directory"])
             if run.returncode != 0:

@@ -13,11 +13,12 @@ from typing import Any
 
 import yaml
 
+from egov import settings
 from tests.conftest import REPO
 
 INVENTORY = REPO / "inventories" / "lab"
-SECRETS = Path("/var/lib/egov-lab/secrets")
-SSH_DIR = Path("/var/lib/egov-lab/ssh")
+SECRETS = settings.secrets_dir()
+SSH_DIR = settings.lab_ssh_dir()
 SITE_SLUG = "an-hiep"                 # the site LAN client the tests query from (netns egl-pc-an-hiep)
 CLIENT_NETNS = f"egl-pc-{SITE_SLUG}"
 LAB_SELECTORS = ["dc", f"site:{SITE_SLUG}"]
@@ -63,7 +64,8 @@ def domain() -> str:
 
 
 def service_names() -> dict[str, str]:
-    data = yaml.safe_load((REPO / "playbooks" / "group_vars" / "all" / "trust_identity.yml").read_text())
+    """DNS name -> group, generated from the model (services.<name>.names) into the inventory."""
+    data = yaml.safe_load((REPO / "inventories" / "lab" / "group_vars" / "all" / "services.yml").read_text())
     return dict(data["egov_service_names"])
 
 

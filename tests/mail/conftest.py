@@ -3,7 +3,7 @@
 Lab tests bring up what they need (`egov lab up --only dc --only site:<slug>`, additive) and converge
 once per session what mail depends on and then playbooks/mail.yml on the mail group:
 playbooks/trust.yml (lab CA on pki-01, CA chain on the mail hosts) and playbooks/directory.yml when
-they exist, then playbooks/mail.yml. EGOV_MAIL_NO_CONVERGE=1 skips every converge (you know the lab
+they exist, then playbooks/mail.yml. EGOV_LAB_CONVERGED=1 skips every converge (you know the lab
 is current); EGOV_MAIL_NO_DEPS=1 converges only playbooks/mail.yml.
 
 Clients are real and run in the office LAN namespace of a commune (egl-pc-<slug>): smtplib, imaplib
@@ -26,14 +26,15 @@ from typing import Any
 import pytest
 import yaml
 
+from egov import settings
 from egov.converge import parse_recap as recap  # host -> {ok, changed, failed, ...}
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
-LAB_SSH_KEY = Path("/var/lib/egov-lab/ssh/id_ed25519")
-LAB_KNOWN_HOSTS = Path("/var/lib/egov-lab/ssh/known_hosts")
-SECRETS = Path("/var/lib/egov-lab/secrets")
-CA_PUBLIC = Path("/var/lib/egov-lab/ca")
+LAB_SSH_KEY = settings.lab_ssh_key()
+LAB_KNOWN_HOSTS = settings.lab_known_hosts()
+SECRETS = settings.secrets_dir()
+CA_PUBLIC = settings.lab_ca_dir()
 CLIENT = Path(__file__).resolve().parent / "netns_client.py"
 SITE = os.environ.get("EGOV_MAIL_SITE", "an-hiep")      # a commune of Châu Thành
 NETNS = f"egl-pc-{SITE}"
@@ -134,7 +135,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if not Path(f"/run/netns/{NETNS}").exists():
         pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
     # EGOV_LAB_CONVERGED=1: `make lab-test` converged playbooks/site.yml (twice) on these hosts already
-    if "1" not in (os.environ.get("EGOV_MAIL_NO_CONVERGE"), os.environ.get("EGOV_LAB_CONVERGED")):
+    if not settings.lab_converged():
         if os.environ.get("EGOV_MAIL_NO_DEPS") != "1":
             if (REPO / "playbooks" / "trust.yml").exists():
                 converge("trust.yml", "pki,mail")

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
+from egov import settings
+
 REPO = Path(__file__).resolve().parents[2]
-LAB = Path("/var/lib/egov-lab")
+LAB = settings.lab_state_dir()
 SECRETS = LAB / "secrets"
 CA_DIR = LAB / "ca"
 # a commune LAN client (office VLAN) whose firewall path reaches sso 443 and mail 443
@@ -75,7 +77,7 @@ def converged(lab: None) -> dict[str, float]:
     # EGOV_SSO_CONVERGE=sso.yml,webmail.yml: only these (the others' systems already converged)
     wanted = [p for p in os.environ.get("EGOV_SSO_CONVERGE", "").split(",") if p]
     # EGOV_LAB_CONVERGED=1: `make lab-test` converged playbooks/site.yml on these hosts already
-    if "1" not in (os.environ.get("EGOV_SSO_NO_CONVERGE"), os.environ.get("EGOV_LAB_CONVERGED")):
+    if not settings.lab_converged():
         for playbook, limit in chain:
             if wanted and playbook not in wanted:
                 continue

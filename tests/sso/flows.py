@@ -189,7 +189,7 @@ def portal_certificate(args: argparse.Namespace) -> dict[str, Any]:
     try:
         page = s.get(f"https://{args.sso}/", timeout=30)
     except requests.exceptions.SSLError as exc:
-        return {"tls_refused": True, "error": str(exc)[:300], "sso_cookie": False}
+        return {"tls_refused": True, "error": str(exc)[:1000], "sso_cookie": False}
     if page.status_code != 200:
         return {"status": page.status_code, "sso_cookie": False, "body": page.text[:300]}
     done = _portal_post(s, page, {"lmAuth": "2_Certificate"})
@@ -201,7 +201,7 @@ def manager(args: argparse.Namespace) -> dict[str, Any]:
     try:
         r = s.get(f"https://{args.manager}/", timeout=30, allow_redirects=False)
     except requests.exceptions.SSLError as exc:
-        return {"tls_refused": True, "error": str(exc)[:300]}
+        return {"tls_refused": True, "error": str(exc)[:1000]}
     return {"status": r.status_code, "body": r.text[:300], "location": r.headers.get("location", "")}
 
 

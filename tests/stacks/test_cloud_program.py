@@ -123,14 +123,21 @@ def test_security_group_rules_cover_the_flow_matrix_and_nothing_else(prod: Mocke
                 assert key in rules, key
     labels = {r.state["description"].split(" -> ")[0] for r in prod.of_type(RULE)}
     flow_sources = {s for f in province.source.flows for s in f.from_}
-    assert labels - flow_sources == {"admin", "lb:portal", "lb:webmail"}
+    assert labels - flow_sources == {"lb:portal", "lb:webmail"}
 
 
-def test_ssh_reaches_only_the_bastion_from_site_management(prod: MockedStack) -> None:
+def test_ssh_from_management_everywhere_and_from_site_management_only_to_the_bastion(
+        prod: MockedStack, province: Province) -> None:
     ssh = [r.state for r in prod.of_type(RULE) if r.state["portRangeMin"] == 22]
-    from_outside = [s for s in ssh if "remoteGroupId" not in s]
-    assert sorted(s["securityGroupId"] for s in from_outside) == ["secgroup/sg-backup", "secgroup/sg-bastion"]
-    assert prod.named("sgr-bastion-001").state["remoteAddressGroupId"] == "addressgroupv2/ag-site-management"
+    management = str(province.source.addressing.dc_segments["management"].prefix)
+    by_group: dict[str, set[str]] = {}
+    for rule in ssh:
+        source = rule.get("remoteIpPrefix") or rule.get("remoteAddressGroupId") or rule.get("remoteGroupId")
+        by_group.setdefault(rule["securityGroupId"], set()).add(source)
+    assert set(by_group) == {f"secgroup/sg-{name.replace('_', '-')}" for name in province.source.services}
+    for group, sources in by_group.items():
+        expected = {management} | ({"addressgroupv2/ag-site-management"} if group == "secgroup/sg-bastion" else set())
+        assert sources == expected, group
     assert all(s.get("remoteIpPrefix") != "0.0.0.0/0" for s in ssh)
 
 

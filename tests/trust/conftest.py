@@ -1,7 +1,7 @@
 """Fixtures of the CA integration tests (issue 6): the lab hosts, SSH to them, the converged CA.
 
 Lab tests bring up what they need (`egov lab up --only dc --only site:<slug>`, additive) and converge
-playbooks/trust.yml on pki-01 once per session (EGOV_TRUST_NO_CONVERGE=1 skips the converge when
+playbooks/trust.yml on pki-01 once per session (EGOV_LAB_CONVERGED=1 skips the converge when
 you know it is current). Clients are real: openssl, curl, ansible-playbook, over SSH and from the
 LAN client network namespace of a commune (egl-pc-<slug>) through the real firewalls.
 """
@@ -18,14 +18,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from egov import settings
 from egov.converge import parse_recap as recap  # host -> {ok, changed, failed, ...}
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
-LAB_SSH_KEY = Path("/var/lib/egov-lab/ssh/id_ed25519")
-LAB_KNOWN_HOSTS = Path("/var/lib/egov-lab/ssh/known_hosts")
-SECRETS = Path("/var/lib/egov-lab/secrets")
-CA_PUBLIC = Path("/var/lib/egov-lab/ca")
+LAB_SSH_KEY = settings.lab_ssh_key()
+LAB_KNOWN_HOSTS = settings.lab_known_hosts()
+SECRETS = settings.secrets_dir()
+CA_PUBLIC = settings.lab_ca_dir()
 CA_HOST = "pki-01"
 SITE = "an-hiep"                       # a commune of Châu Thành: its office LAN client probes the DC
 NETNS = f"egl-pc-{SITE}"
@@ -105,7 +106,7 @@ def lab() -> Iterator[Lab]:
 def converged(lab: Lab) -> Lab:
     """playbooks/trust.yml converged on pki-01 (once per session)."""
     # EGOV_LAB_CONVERGED=1: `make lab-test` converged playbooks/site.yml (twice) on these hosts already
-    if "1" not in (os.environ.get("EGOV_TRUST_NO_CONVERGE"), os.environ.get("EGOV_LAB_CONVERGED")):
+    if not settings.lab_converged():
         proc = playbook(str(REPO / "playbooks" / "trust.yml"), "--limit", CA_HOST)
         if proc.returncode != 0 or recap(proc.stdout).get(CA_HOST, {}).get("failed", 1):
             pytest.fail(f"playbooks/trust.yml failed on {CA_HOST}:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")

@@ -94,7 +94,7 @@ def test_another_province_loads_with_data_changes_only(tmp_path) -> None:
     other = load_province(model_dir / "province.yml")
     assert [s.slug for s in other.sites] == ["thu", "hong-dan", "phuong-1", "phuong-2", "ngan-dua", "ninh-quoi-a"]
     written = write_inventories(other, tmp_path / "inventories")
-    assert len(written) == 6
+    assert len(written) == 8          # hosts.yml and 3 group_vars files per environment
     hosts = yaml.safe_load((tmp_path / "inventories" / "lab" / "hosts.yml").read_text())
     assert "fw-ninh-quoi-a" in hosts["commune_firewalls"]["hosts"]
     assert Path(tmp_path / "inventories" / "production" / "group_vars" / "all" / "connection.yml").exists()

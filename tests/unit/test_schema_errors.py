@@ -110,11 +110,11 @@ def test_unknown_key_is_a_typo(model_copy, edit_yaml) -> None:
 
 def test_bad_port_and_unknown_flow_target(model_copy, edit_yaml) -> None:
     def change(data: dict) -> None:
-        data["flows"][0]["ports"] = ["tcp/99999"]
+        data["services"]["portal_web"]["listeners"]["https"] = ["tcp/99999"]
         data["flows"][1]["to"] = "nosuch"
         data["flows"][2]["from"] = ["site:nosuchvlan"]
     edit_yaml(model_copy / "province.yml", change)
-    one(model_copy, "flows[0].ports", "outside 1-65535")
+    one(model_copy, "services.portal_web.listeners", "outside 1-65535")
 
 
 def test_flow_references(model_copy, edit_yaml) -> None:

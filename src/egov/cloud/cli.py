@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
+from egov.cliutil import load_or_exit
 from egov.cloud.handoff import DEFAULT_OUTPUT, HandoffError, handoff
 from egov.cloud.paths import STACKS
 from egov.cloud.stack_config import StackConfigError, read_policy_config
-from egov.model import ModelError, load_province
+from egov.model import DEFAULT_MODEL, ModelError
 
 # `plan` needs the Pulumi SDKs (requirements/stacks.txt); they are imported when it runs, so the
 # rest of the `egov` CLI works on a controller without them.
@@ -38,7 +39,7 @@ def plan_command(stack: str, out_dir: Path) -> None:
     except ImportError as exc:
         raise click.ClickException(MISSING_SDK.format(error=exc)) from exc
     try:
-        province = load_province()
+        province = load_or_exit(DEFAULT_MODEL)
         mocked = run_mocked(province, stack)
         policies = load_policies()
         violations = run_policies(mocked, read_policy_config(stack), policies)
@@ -66,7 +67,7 @@ def plan_command(stack: str, out_dir: Path) -> None:
 def handoff_command(outputs_file: Path, out_file: Path) -> None:
     """Turn the stack outputs into the production inventory's connection data (ansible_host ...)."""
     try:
-        hosts = handoff(outputs_file, load_province(), out_file)
+        hosts = handoff(outputs_file, load_or_exit(DEFAULT_MODEL), out_file)
     except (HandoffError, ModelError) as exc:
         raise click.ClickException(str(exc)) from exc
     public = sum(1 for h in hosts if h.floating_ip)

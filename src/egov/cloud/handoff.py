@@ -18,12 +18,13 @@ from typing import Any
 
 import yaml
 
+from egov.errors import EgovError
 from egov.model import Province
 
 DEFAULT_OUTPUT = Path("inventories/production/90-cloud-handoff.yml")
 
 
-class HandoffError(ValueError):
+class HandoffError(EgovError, ValueError):
     def __init__(self, file: Path | str, key: str, message: str) -> None:
         super().__init__(f"{file}: {key}: {message}")
         self.file = str(file)

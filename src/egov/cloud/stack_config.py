@@ -10,12 +10,13 @@ from typing import Any
 import yaml
 
 from egov.cloud.paths import POLICY_DIR, STACKS_DIR
+from egov.errors import EgovError
 
 # Stand-ins for values CI sets with `pulumi config set` (never committed); a mocked run needs them.
 MOCK_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockedKeyForPlansOnly egov-ops@mock"
 
 
-class StackConfigError(ValueError):
+class StackConfigError(EgovError, ValueError):
     """A Pulumi project or stack file is missing or malformed; the message names the file and key."""
 
 

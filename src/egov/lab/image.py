@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from egov.lab.sh import run
+
+logger = logging.getLogger(__name__)
 
 PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt", "iproute2", "procps",
@@ -47,7 +51,7 @@ def base_is_current(base_dir: Path, mirror: str) -> bool:
     return stamp.exists() and stamp.read_text().strip() == recipe_digest(mirror)
 
 
-def build_base(base_dir: Path, mirror: str | None = None, log=print) -> Path:
+def build_base(base_dir: Path, mirror: str | None = None, log: Callable[[str], None] = logger.info) -> Path:
     """Return the base rootfs, building it when missing or when the recipe changed."""
     mirror = mirror or debian_mirror()
     rootfs = base_dir / "rootfs"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import socket
@@ -23,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from egov import settings
+from egov.errors import EgovError
 from egov.lab import host as hostmod
 from egov.lab.image import build_base, debian_mirror
 from egov.lab.proxy import PORT, start_proxy, stop_proxy
@@ -30,7 +33,9 @@ from egov.lab.sh import CommandError, ip_batch, run
 from egov.lab.topology import CONTROLLER_IF, FABRIC_NS, PREFIX, Node, Topology, fabric_port
 from egov.model import Province
 
-DEFAULT_STATE = Path(os.environ.get("EGOV_LAB_STATE", "/var/lib/egov-lab"))
+logger = logging.getLogger(__name__)
+
+DEFAULT_STATE = settings.lab_state_dir()   # $EGOV_LAB_STATE or /var/lib/egov-lab
 REQUIRED_COMMANDS = ("ip", "bridge", "systemd-nspawn", "debootstrap", "apt-cacher-ng", "ssh-keygen", "mount")
 SYSCTLS = {"fs.inotify.max_user_instances": 8192, "fs.inotify.max_user_watches": 1048576,
            "kernel.keys.maxkeys": 5000}
@@ -38,7 +43,7 @@ SYSCTLS = {"fs.inotify.max_user_instances": 8192, "fs.inotify.max_user_watches":
 Progress = Callable[[str, int], None]   # (description, advance)
 
 
-class LabError(RuntimeError):
+class LabError(EgovError, RuntimeError):
     pass
 
 
@@ -220,7 +225,7 @@ def wait_for_ssh(nodes: list[Node], timeout: float, progress: Progress | None = 
 
 # -- the whole lab -----------------------------------------------------------------------------------
 @contextlib.contextmanager
-def lab_lock(state: Path, log: Callable[[str], None] = print) -> Iterator[None]:
+def lab_lock(state: Path, log: Callable[[str], None] = logger.warning) -> Iterator[None]:
     """One `up`/`down` at a time: two concurrent runs would race on the same namespaces and mounts."""
     state.mkdir(parents=True, exist_ok=True)
     with open(state / ".lock", "a+", encoding="utf-8") as handle:
@@ -242,7 +247,7 @@ def lab_lock(state: Path, log: Callable[[str], None] = print) -> Iterator[None]:
 
 
 def lab_up(province: Province, topo: Topology, state: Path = DEFAULT_STATE, *, workers: int = 6,
-           progress: Progress | None = None, log: Callable[[str], None] = print,
+           progress: Progress | None = None, log: Callable[[str], None] = logger.info,
            ssh_timeout: float = 180) -> dict[str, object]:
     preflight()
     with lab_lock(state, log):

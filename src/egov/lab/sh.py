@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 
+from egov.errors import EgovError
 
-class CommandError(RuntimeError):
+
+class CommandError(EgovError, RuntimeError):
     def __init__(self, argv: Sequence[str], returncode: int, stderr: str, stdin: str | None = None) -> None:
         self.argv = list(argv)
         self.returncode = returncode
@@ -22,8 +24,12 @@ def run(argv: Sequence[str], *, stdin: str | None = None, check: bool = True, ti
     return proc.stdout
 
 
-def ok(argv: Sequence[str]) -> bool:
-    return subprocess.run(list(argv), capture_output=True, check=False).returncode == 0
+def ok(argv: Sequence[str], timeout: float = 60) -> bool:
+    """True when the command succeeds within `timeout` s (a command that hangs counts as a failure)."""
+    try:
+        return subprocess.run(list(argv), capture_output=True, check=False, timeout=timeout).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def ip_batch(commands: list[str], netns: str | None = None, *, force: bool = False) -> None:

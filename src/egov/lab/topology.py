@@ -9,6 +9,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
+from egov.errors import EgovError
 from egov.inventory import SEGMENT_IFACE
 from egov.model import Province, Site
 
@@ -84,7 +85,7 @@ class Topology:
         return [n for n in self.nodes if n.kind == "client"]
 
 
-class SelectionError(ValueError):
+class SelectionError(EgovError, ValueError):
     pass
 
 
@@ -184,5 +185,5 @@ def build_topology(province: Province, only: list[str] | None = None) -> Topolog
     topo.controller_routes = [(str(net), via) for net in [*others, adr.wan.prefix, adr.site_pool]]
     topo.unreachable = str(adr.supernet)
     for net, _ in topo.controller_routes:
-        assert ipaddress.ip_network(net).subnet_of(adr.supernet)
+        assert ipaddress.IPv4Network(net).subnet_of(adr.supernet)
     return topo

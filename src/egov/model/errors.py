@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from egov.errors import EgovError
+
 
 @dataclass(frozen=True, order=True)
 class ModelIssue:
@@ -17,7 +19,7 @@ class ModelIssue:
         return f"{where}: {self.path or '<root>'}: {self.message}"
 
 
-class ModelError(Exception):
+class ModelError(EgovError):
     """Raised with every problem found, never only the first one."""
 
     def __init__(self, issues: list[ModelIssue]) -> None:

@@ -10,6 +10,7 @@ free number (in code / name order) so loading never fails on a new commune;
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import itertools
 import json
@@ -18,14 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from egov.model import ipplan
+from egov.model import flows, ipplan
 from egov.model.errors import ModelError, ModelIssue, format_path
 from egov.model.province import SITE_SYSTEMS, DcFirewall, DcHost, Department, Province, Site
-from egov.model.schema import HOST_LABEL_RE, Allocations, GsoProvince, ProvinceFile
+from egov.model.schema import (
+    EVERY_DC_HOST,
+    HOST_LABEL_RE,
+    SERVICE_NAME_RE,
+    Allocations,
+    GsoCommune,
+    GsoDistrict,
+    GsoProvince,
+    ProvinceFile,
+)
 from egov.model.slugs import SlugRequest, assign_slugs
-from egov.model.yamlpos import line_for, load_with_lines
+from egov.model.yamlpos import Lines, Parsed, line_for, parse_json, parse_yaml
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "model" / "province.yml"
 KIND_OF_GSO_TYPE = {"Huyện": "district", "Thị xã": "district", "Thành phố": "district", "Quận": "district"}
@@ -64,43 +74,106 @@ def _read_yaml(path: Path, col: _Collector) -> tuple[Any, dict[tuple[object, ...
         col.add(path, "", f"cannot read file: {exc.strerror}")
         return None
     try:
-        return load_with_lines(text)
+        parsed = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         col.issues.append(ModelIssue(str(path), "", f"not valid YAML: {getattr(exc, 'problem', exc)}",
                                      mark.line + 1 if mark else None))
         return None
+    _report_duplicates(path, parsed, col)
+    return parsed.data, parsed.lines
 
 
-def _read_gso(path: Path, col: _Collector) -> GsoProvince | None:
+def _report_duplicates(path: Path, parsed: Parsed, col: _Collector) -> None:
+    """A key written twice is refused: YAML/JSON readers silently keep the last one."""
+    for dup in parsed.duplicates:
+        col.issues.append(ModelIssue(str(path), format_path(dup.path), f"duplicate key {dup.path[-1]!r} (first at "
+                                     f"line {dup.first_line}; the second would silently replace the first)",
+                                     dup.line))
+
+
+class _Register:
+    """The GSO register as read: the (possibly partial) register, its lines, and the key path in
+    the file of every unit code, so that problems name the register's own lines."""
+
+    def __init__(self, path: Path, gso: GsoProvince, lines: Lines, where: dict[str, tuple[object, ...]]) -> None:
+        self.path = path
+        self.gso = gso
+        self.lines = lines
+        self.where = where
+
+    def at(self, code: str) -> tuple[object, ...]:
+        return self.where.get(code, ())
+
+
+def _read_gso(path: Path, col: _Collector) -> _Register | None:
+    """Read and check the register. When some units are malformed (reported), the others are
+    still returned, so that their checks still run."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        parsed = parse_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         col.add(path, "", f"cannot read the GSO register: {exc.strerror}")
         return None
     except json.JSONDecodeError as exc:
         col.issues.append(ModelIssue(str(path), "", f"not valid JSON: {exc.msg}", exc.lineno))
         return None
+    _report_duplicates(path, parsed, col)
+    raw, lines = parsed.data, parsed.lines
     try:
-        gso = GsoProvince.model_validate(raw)
+        gso: GsoProvince | None = GsoProvince.model_validate(raw)
     except ValidationError as exc:
-        col.pydantic(path, exc, None)
+        col.pydantic(path, exc, lines)
+        gso = _partial_gso(raw)
+    if gso is None:
         return None
-    seen: dict[str, tuple[object, ...]] = {}
-    for d_index, district in enumerate(gso.level2s):
-        key = ("level2s", d_index, "level2_id")
-        if district.level2_id in seen:
-            col.add(path, key, f"duplicate code {district.level2_id} (also at {format_path(seen[district.level2_id])})")
-        seen.setdefault(district.level2_id, key)
-        if not district.level3s:
-            col.add(path, ("level2s", d_index, "level3s"), f"district {district.level2_id} has no communes")
-        for c_index, commune in enumerate(district.level3s):
-            ckey = ("level2s", d_index, "level3s", c_index, "level3_id")
-            if commune.level3_id in seen:
-                col.add(path, ckey, f"duplicate code {commune.level3_id} "
-                        f"(also at {format_path(seen[commune.level3_id])})")
-            seen.setdefault(commune.level3_id, ckey)
-    return gso
+    where: dict[str, tuple[object, ...]] = {}
+    for d_index, district in enumerate(raw["level2s"]):
+        if not isinstance(district, dict):
+            continue
+        key: tuple[object, ...] = ("level2s", d_index, "level2_id")
+        code = district.get("level2_id")
+        if isinstance(code, str):
+            if code in where:
+                col.add(path, key, f"duplicate code {code} (also at {format_path(where[code])}, "
+                        f"line {line_for(lines, where[code])})", lines)
+            where.setdefault(code, key)
+        communes = district.get("level3s")
+        if communes == []:
+            col.add(path, ("level2s", d_index, "level3s"), f"district {code} has no communes", lines)
+        for c_index, commune in enumerate(communes if isinstance(communes, list) else []):
+            ckey: tuple[object, ...] = ("level2s", d_index, "level3s", c_index, "level3_id")
+            ccode = commune.get("level3_id") if isinstance(commune, dict) else None
+            if isinstance(ccode, str):
+                if ccode in where:
+                    col.add(path, ckey, f"duplicate code {ccode} (also at {format_path(where[ccode])}, "
+                            f"line {line_for(lines, where[ccode])})", lines)
+                where.setdefault(ccode, ckey)
+    return _Register(path, gso, lines, where)
+
+
+def _partial_gso(raw: Any) -> GsoProvince | None:
+    """The well-formed districts and communes of a register that has malformed ones."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("level2s"), list):
+        return None
+    districts: list[GsoDistrict] = []
+    for item in raw["level2s"]:
+        if not isinstance(item, dict):
+            continue
+        communes = []
+        raw_communes = item.get("level3s")
+        for commune in raw_communes if isinstance(raw_communes, list) else []:
+            try:
+                communes.append(GsoCommune.model_validate(commune))
+            except ValidationError:
+                continue
+        try:
+            districts.append(GsoDistrict.model_validate({**item, "level3s": []}).model_copy(
+                update={"level3s": communes}))
+        except ValidationError:
+            continue
+    level1 = raw.get("level1_id")
+    return GsoProvince.model_construct(level1_id=level1 if isinstance(level1, str) else "", name="", type="",
+                                       level2s=districts)
 
 
 def _read_allocations(path: Path, col: _Collector) -> tuple[Allocations, dict[tuple[object, ...], int]]:
@@ -146,8 +219,8 @@ def _check_addressing(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ..
     if missing:
         col.add(file, ("addressing", "dc_segments"), f"missing DC segment(s): {', '.join(sorted(missing))}", lines)
     vlan_owner: dict[int, tuple[object, ...]] = {}
-    for name, seg in adr.dc_segments.items():
-        key = ("addressing", "dc_segments", name, "vlan")
+    for seg_name, seg in adr.dc_segments.items():
+        key = ("addressing", "dc_segments", seg_name, "vlan")
         if seg.vlan in vlan_owner:
             col.add(file, key, f"VLAN {seg.vlan} clashes with {format_path(vlan_owner[seg.vlan])}", lines)
         vlan_owner.setdefault(seg.vlan, key)
@@ -192,16 +265,19 @@ def _check_departments(pf: ProvinceFile, file: Path, lines: dict[tuple[object, .
 def _check_references(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
     dept_codes = {d.code for d in pf.departments}
     for name, service in pf.services.items():
-        if not HOST_LABEL_RE.match(name.replace("_", "-")):
-            col.add(file, ("services", name), f"service name {name!r} cannot make a hostname", lines)
+        if not SERVICE_NAME_RE.match(name):
+            col.add(file, ("services", name), f"service name {name!r} is not a valid Ansible group name (a "
+                    "lower-case letter, then 1-30 lower-case letters, digits or '_'): it names the inventory "
+                    "group, and without it the service cannot make a hostname", lines)
         if service.owner not in dept_codes:
             col.add(file, ("services", name, "owner"), f"unknown department {service.owner!r}", lines)
     for index, flow in enumerate(pf.flows):
-        if flow.to not in pf.services:
-            col.add(file, ("flows", index, "to"), f"unknown service {flow.to!r}", lines)
+        if flow.to not in pf.services and flow.to != EVERY_DC_HOST:
+            col.add(file, ("flows", index, "to"), f"unknown service {flow.to!r} (a service, or "
+                    f"{EVERY_DC_HOST!r} for every DC host)", lines)
         for s_index, source in enumerate(flow.from_):
             kind, _, arg = source.partition(":")
-            ok = (source in ("internet", "sites", "dc", "management")
+            ok = (source in ("internet", "sites", "site_devices", "dc", "management")
                   or (kind == "service" and arg in pf.services)
                   or (kind == "site" and arg in pf.addressing.site_vlans))
             if not ok:
@@ -212,27 +288,157 @@ def _check_references(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ..
             col.add(file, ("rollout", system), f"unknown system {system!r}", lines)
 
 
-def _check_valid_sections(data: Any, file: Path, lines: dict[tuple[object, ...], int], col: _Collector) -> None:
-    """When the file has shape errors, still run the cross-checks whose sections are valid,
-    so that one load reports every problem it can find."""
-    if not isinstance(data, dict):
-        return
+def _resolve_flows(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...], int],
+                   col: _Collector) -> ProvinceFile:
+    """Listeners checked, and every flow's listener names resolved into ports (egov.model.flows)."""
+    def report(path: tuple[object, ...], message: str) -> None:
+        col.add(file, path, message, lines)
+    flows.check_listeners(pf, report)
+    return flows.resolve_flows(pf, report)
+
+
+def _lenient(model: type[BaseModel], raw: Any) -> BaseModel | None:
+    """An entry with shape errors (already reported), rebuilt from its valid fields and the defaults
+    of its invalid optional ones, so that the cross-checks of its section still run; None when a
+    required field is missing or invalid."""
+    if not isinstance(raw, dict):
+        return None
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in raw:
+            try:
+                values[name] = TypeAdapter(field.annotation).validate_python(raw[key])
+                continue
+            except ValidationError:
+                pass
+        if key in raw:
+            values[name] = raw[key]     # checks reading it may stumble: see _guarded
+        elif field.is_required():
+            return None
+        else:
+            values[name] = field.get_default(call_default_factory=True)
+    return model.model_construct(**values)
+
+
+def _guarded(check: Any, *args: Any) -> None:
+    """A cross-check over a partial model (its shape errors already reported) that stumbles on a
+    malformed value stops there; what it found so far is kept."""
+    with contextlib.suppress(AttributeError, TypeError, KeyError, ValueError, IndexError):
+        check(*args)
+
+
+def _partial_province(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The sections of a model with shape errors that are valid, validated entry by entry in the
+    mappings and lists of entries (services, departments, flows, ...); and the names of the entries
+    that are not wholly valid (their cross-check problems would be consequences, not causes)."""
     valid: dict[str, Any] = {}
+    tainted: set[str] = set()
     for name, field in ProvinceFile.model_fields.items():
         key = field.alias or name
         if key not in data:
+            if not field.is_required():
+                valid[name] = field.get_default(call_default_factory=True)
             continue
+        raw = data[key]
         try:
-            valid[name] = TypeAdapter(field.annotation).validate_python(data[key])
-        except ValidationError:
+            valid[name] = ProvinceFile.__pydantic_validator__.validate_assignment(
+                ProvinceFile.model_construct(), name, raw).__dict__[name]
             continue
+        except ValidationError:
+            pass
+        entry = _entry_model(field.annotation)
+        if entry is None:
+            continue
+        if isinstance(raw, dict):
+            entries: dict[str, Any] = {}
+            for entry_key, value in raw.items():
+                try:
+                    entries[entry_key] = TypeAdapter(entry).validate_python(value)
+                    continue
+                except ValidationError:
+                    tainted.add(str(entry_key))
+                rebuilt = _lenient(entry, value)
+                if rebuilt is not None:
+                    entries[entry_key] = rebuilt
+            valid[name] = entries
+        elif isinstance(raw, list):
+            items: list[Any] = []
+            for value in raw:
+                try:
+                    items.append(TypeAdapter(entry).validate_python(value))
+                    continue
+                except ValidationError:
+                    tainted.update(str(v) for v in (value.values() if isinstance(value, dict) else ())
+                                   if isinstance(v, str))
+                rebuilt = _lenient(entry, value)
+                if rebuilt is None:
+                    break           # the list's indices would shift: its checks cannot run
+                items.append(rebuilt)
+            else:
+                valid[name] = items
+    return valid, tainted
+
+
+def _entry_model(annotation: Any) -> type[BaseModel] | None:
+    """Service for dict[str, Service], Flow for list[Flow]; None for other annotations."""
+    args = getattr(annotation, "__args__", ())
+    last = args[-1] if args else None
+    return last if isinstance(last, type) and issubclass(last, BaseModel) else None
+
+
+def _check_valid_sections(data: Any, file: Path, lines: Lines, col: _Collector) -> ProvinceFile | None:
+    """When the file has shape errors, still run the cross-checks whose sections are valid (entry
+    by entry), so that one load reports every problem it can find. Returns the partial model."""
+    if not isinstance(data, dict):
+        return None
+    valid, tainted = _partial_province(data)
     partial = ProvinceFile.model_construct(**valid)
+    found = _Collector()
     if "addressing" in valid:
-        _check_addressing(partial, file, lines, col)
+        _guarded(_check_addressing, partial, file, lines, found)
     if "departments" in valid:
-        _check_departments(partial, file, lines, col)
-    if {"departments", "services", "flows", "addressing", "rollout"} <= valid.keys():
-        _check_references(partial, file, lines, col)
+        _guarded(_check_departments, partial, file, lines, found)
+    if {"departments", "services", "flows", "addressing", "rollout", "host_listeners"} <= valid.keys():
+        _guarded(_check_references, partial, file, lines, found)
+        _guarded(_resolve_flows, partial, file, lines, found)
+    marks = [f"'{name}'" for name in tainted] + [f":{name}'" for name in tainted]
+    col.issues += [issue for issue in found.issues if not any(mark in issue.message for mark in marks)]
+    return partial
+
+
+def _check_gso_against_model(register: _Register, code: Any, model_path: Path, col: _Collector) -> None:
+    gso = register.gso
+    if isinstance(code, str) and gso.level1_id and gso.level1_id != code:
+        col.add(register.path, ("level1_id",), f"province code {gso.level1_id} differs from province.code "
+                f"{code} in {model_path}", register.lines)
+
+
+def _site_slugs(register: _Register, col: _Collector) -> dict[str, str]:
+    """Every unit's slug; bad or shared slugs reported against the register, naming the units."""
+    gso = register.gso
+    district_req = [SlugRequest(d.level2_id, d.name, d.type) for d in gso.level2s]
+    district_slug_guess = assign_slugs(district_req, [])
+    commune_req = [SlugRequest(c.level3_id, c.name, c.type, district_slug_guess[d.level2_id])
+                   for d in gso.level2s for c in d.level3s]
+    slugs = assign_slugs(district_req, commune_req)
+    names = {d.level2_id: d.name for d in gso.level2s} | {c.level3_id: c.name for d in gso.level2s
+                                                          for c in d.level3s}
+    for key, slug in slugs.items():
+        if not HOST_LABEL_RE.match(f"fw-{slug}"):
+            col.add(register.path, register.at(key), f"unit {key} {names[key]!r}: slug {slug!r} makes the bad "
+                    f"hostname fw-{slug}", register.lines)
+    by_slug: dict[str, list[str]] = {}
+    for key, slug in slugs.items():
+        by_slug.setdefault(slug, []).append(key)
+    for slug, codes in by_slug.items():
+        if len(codes) > 1:
+            for key in codes:
+                others = ", ".join(f"{c} {names[c]!r} (line {line_for(register.lines, register.at(c))})"
+                                   for c in codes if c != key)
+                col.add(register.path, register.at(key), f"unit {key} {names[key]!r} gets the slug {slug!r}, "
+                        f"as does {others}: slugs name hosts and must be unique", register.lines)
+    return slugs
 
 
 def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path | str | None = None,
@@ -242,59 +448,101 @@ def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path |
     col = _Collector()
     loaded = _read_yaml(model_path, col)
     pf: ProvinceFile | None = None
-    lines: dict[tuple[object, ...], int] = {}
+    partial: ProvinceFile | None = None
+    lines: Lines = {}
+    data: Any = None
     if loaded is not None:
         data, lines = loaded
         try:
             pf = ProvinceFile.model_validate(data)
         except ValidationError as exc:
             col.pydantic(model_path, exc, lines)
-            _check_valid_sections(data, model_path, lines, col)
+            partial = _check_valid_sections(data, model_path, lines, col)
+    info = data.get("province") if isinstance(data, dict) else None
+    info = info if isinstance(info, dict) else {}
     gso_path = Path(admin_units) if admin_units else None
-    if gso_path is None and pf is not None:
-        gso_path = model_path.parent / pf.province.admin_units_file
-    gso = _read_gso(gso_path, col) if gso_path is not None else None
+    if gso_path is None and isinstance(info.get("admin_units_file"), str):
+        gso_path = model_path.parent / info["admin_units_file"]
+    register = _read_gso(gso_path, col) if gso_path is not None else None
     ledger_path = Path(allocations) if allocations else model_path.parent / "allocations.yml"
     ledger, ledger_lines = _read_allocations(ledger_path, col)
-    if pf is None or gso is None:
+    slugs: dict[str, str] = {}
+    if register is not None:
+        _check_gso_against_model(register, info.get("code"), model_path, col)
+        slugs = _site_slugs(register, col)
+    if pf is None or register is None:
+        if partial is not None and register is not None and "site_overrides" in partial.__dict__:
+            _guarded(_check_site_overrides, partial, register.gso, model_path, lines, col)
         raise ModelError(col.issues)
 
     _check_addressing(pf, model_path, lines, col)
     _check_departments(pf, model_path, lines, col)
     _check_references(pf, model_path, lines, col)
-    if gso.level1_id != pf.province.code:
-        col.add(gso_path, ("level1_id",), f"province code {gso.level1_id} differs from province.code "
-                f"{pf.province.code} in {model_path}")
-    province = _derive(pf, gso, ledger, model_path, lines, ledger_path, ledger_lines, col)
+    pf = _resolve_flows(pf, model_path, lines, col)
+    province = _derive(pf, register.gso, slugs, ledger, model_path, lines, ledger_path, ledger_lines, col)
     if col.issues:
         raise ModelError(col.issues)
     assert province is not None
     return province
 
 
-def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path: Path,
-            lines: dict[tuple[object, ...], int], ledger_path: Path,
-            ledger_lines: dict[tuple[object, ...], int], col: _Collector) -> Province | None:
+def _report_pool_exhausted(pf: ProvinceFile, slugs: dict[str, str], site_slots: dict[str, int],
+                           overflow: list[str], capacity: int, model_path: Path, lines: Lines,
+                           col: _Collector) -> None:
+    """One problem, not one per site: what ran out, how many sites did not fit, what to change."""
     adr = pf.addressing
-    district_req = [SlugRequest(d.level2_id, d.name, d.type) for d in gso.level2s]
-    district_slug_guess = assign_slugs(district_req, [])
-    commune_req = [SlugRequest(c.level3_id, c.name, c.type, district_slug_guess[d.level2_id])
-                   for d in gso.level2s for c in d.level3s]
-    slugs = assign_slugs(district_req, commune_req)
-    for key, slug in slugs.items():
-        if not HOST_LABEL_RE.match(f"fw-{slug}"):
-            col.add(model_path, f"site {key}", f"slug {slug!r} makes the bad hostname fw-{slug}")
-    for slug, count in Counter(slugs.values()).items():
-        if count > 1:
-            col.add(model_path, "sites", f"slug {slug!r} is not unique")
+    needed = max(site_slots[c] for c in overflow)
+    short: list[tuple[tuple[object, ...], str]] = []
+    if ipplan.site_capacity(adr) < needed:
+        bits = 32 - adr.site_prefix_len + max(needed - 1, 1).bit_length()
+        short.append((("addressing", "site_pool"),
+                      f"the site pool {adr.site_pool} holds {ipplan.site_capacity(adr)} sites of "
+                      f"/{adr.site_prefix_len}: set addressing.site_pool to a /{32 - bits} (or a longer "
+                      "addressing.site_prefix_len)"))
+    if ipplan.wan_capacity(adr) < needed:
+        bits = (needed + 2 + adr.wan_first_site - 1).bit_length()
+        short.append((("addressing", "wan", "prefix"),
+                      f"the WAN {adr.wan.prefix} has addresses for {ipplan.wan_capacity(adr)} sites: set "
+                      f"addressing.wan.prefix to a /{32 - bits}"))
+    if not short:       # slots of the ledger beyond a pool that holds every site
+        short.append((("addressing", "site_pool"), "renumber the ledger's slots beyond it"))
+    shown = ", ".join(sorted(overflow, key=lambda c: (site_slots[c], c))[:5])
+    more = ", ..." if len(overflow) > 5 else ""
+    col.add(model_path, short[0][0], f"address pool exhausted: {len(overflow)} of {len(slugs)} sites do not fit "
+            f"(slots up to {needed} needed, {capacity} available; not placed: {shown}{more}): "
+            + "; ".join(text for _, text in short), lines)
 
+
+def _check_site_overrides(pf: ProvinceFile, gso: GsoProvince, model_path: Path, lines: Lines,
+                          col: _Collector) -> None:
+    district_of = {d.level2_id: d.level2_id for d in gso.level2s}
+    district_of |= {c.level3_id: d.level2_id for d in gso.level2s for c in d.level3s}
+    district_codes = {d.level2_id for d in gso.level2s}
+    for code, override in pf.site_overrides.items():
+        key = ("site_overrides", code)
+        if code not in district_of:
+            col.add(model_path, key, f"unknown site code {code!r} (not in the GSO register)", lines)
+        elif override.district is not None:
+            if override.district not in district_codes:
+                col.add(model_path, (*key, "district"), f"unknown district {override.district!r}", lines)
+            elif override.district != district_of[code]:
+                col.add(model_path, (*key, "district"), f"site {code} belongs to district {district_of[code]}, "
+                        f"not {override.district}", lines)
+
+
+def _derive(pf: ProvinceFile, gso: GsoProvince, slugs: dict[str, str], ledger: Allocations, model_path: Path,
+            lines: Lines, ledger_path: Path, ledger_lines: Lines, col: _Collector) -> Province | None:
+    adr = pf.addressing
     site_slots = dict(ledger.sites)
     taken = set(site_slots.values())
+    free = 1        # the lowest free slot only grows: one pass, not a search per site
     for code in sorted(slugs, key=lambda c: (len(c), c)):   # districts (3 digits) first, then communes
         if code not in site_slots:
-            site_slots[code] = _next_free(taken)
-            taken.add(site_slots[code])
+            free = _next_free(taken, free)
+            site_slots[code] = free
+            taken.add(free)
     pool_capacity = min(ipplan.site_capacity(adr), ipplan.wan_capacity(adr))
+    overflow: list[str] = []
 
     def rollout_for(kind: str) -> dict[str, int]:
         return {system: getattr(years, kind) for system, years in pf.rollout.items()}
@@ -302,8 +550,7 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path:
     def make_site(code: str, name: str, gso_type: str, kind: str, district_code: str) -> Site | None:
         slot = site_slots[code]
         if slot > pool_capacity:
-            col.add(ledger_path, ("sites", code), f"slot {slot} exceeds the capacity ({pool_capacity}) of "
-                    f"site_pool {adr.site_pool} / wan {adr.wan.prefix}", ledger_lines)
+            overflow.append(code)
             return None
         override = pf.site_overrides.get(code)
         officials = override.officials if override and override.officials else getattr(pf.staffing, kind)
@@ -322,19 +569,9 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path:
             made = make_site(commune.level3_id, commune.name, commune.type, "commune", district.level2_id)
             if made:
                 communes.append(made)
-
-    district_of = {s.code: s.district_code for s in districts + communes}
-    district_codes = {d.code for d in districts}
-    for code, override in pf.site_overrides.items():
-        key = ("site_overrides", code)
-        if code not in district_of:
-            col.add(model_path, key, f"unknown site code {code!r} (not in the GSO register)", lines)
-        elif override.district is not None:
-            if override.district not in district_codes:
-                col.add(model_path, (*key, "district"), f"unknown district {override.district!r}", lines)
-            elif override.district != district_of[code]:
-                col.add(model_path, (*key, "district"), f"site {code} belongs to district {district_of[code]}, "
-                        f"not {override.district}", lines)
+    if overflow:
+        _report_pool_exhausted(pf, slugs, site_slots, overflow, pool_capacity, model_path, lines, col)
+    _check_site_overrides(pf, gso, model_path, lines, col)
 
     departments = [
         Department(code=d.code, name=d.name, one_stop_shop=d.one_stop_shop, officials=pf.staffing.department,
@@ -376,8 +613,9 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, ledger: Allocations, model_path:
                                gateway=ipplan.dc_firewall_address(adr, segment), host_number=host_numbers[name],
                                ha_group=service_name if pf.services[service_name].hosts > 1 else None))
     host_names = Counter([h.name for h in dc_hosts] + [s.firewall_name for s in districts + communes])
+    site_firewalls = Counter(s.firewall_name for s in districts + communes)
     for name, count in host_names.items():
-        if count > 1:
+        if count > 1 and site_firewalls[name] < count:    # shared slugs: reported against the register
             col.add(model_path, "services", f"hostname {name!r} is produced {count} times")
         if len(f"{name}.{pf.province.domain}") > 253 or not HOST_LABEL_RE.match(name):
             col.add(model_path, "services", f"bad hostname {name!r}")

@@ -21,6 +21,7 @@ import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from egov.errors import EgovError
 from egov.model.province import Province
 
 UID_NUMBER_BASE = 100_000
@@ -57,7 +58,7 @@ DEPUTIES = {"department": 2, "district": 2, "commune": 1}
 OBJECT_CLASSES = ("top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount")
 
 
-class DirectoryError(ValueError):
+class DirectoryError(EgovError, ValueError):
     """The model cannot be turned into a directory (names the unit and the problem)."""
 
 

@@ -10,11 +10,14 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PORT_RE = re.compile(r"^(tcp|udp)/(\d{1,5})(-(\d{1,5}))?$")
 HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+LISTENER_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+# `to:` of a flow naming every DC host (with a listener of `host_listeners`)
+EVERY_DC_HOST = "dc"
 
 UnitType = Literal["department", "district", "commune"]
 SegmentName = Literal["management", "dmz", "services", "storage"]
@@ -146,6 +149,21 @@ class Size(Strict):
     disk_gb: int = Field(ge=1, le=100000)
 
 
+def check_listeners(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    for name, ports in value.items():
+        if not LISTENER_NAME_RE.match(name):
+            raise ValueError(f"listener name {name!r} is not lower-case letters, digits and '-' "
+                             "(it names firewall rules and role variables)")
+        if not ports:
+            raise ValueError(f"listener {name!r} has no port")
+        for port in ports:
+            check_port(port)
+    return value
+
+
+Listeners = Annotated[dict[str, list[Port]], Field(description="listener name -> its ports (tcp/N, udp/N-M)")]
+
+
 class Service(Strict):
     description: str = Field(min_length=1)
     segment: SegmentName
@@ -153,26 +171,56 @@ class Service(Strict):
     size: Size
     owner: str
     security_level: int = Field(ge=1, le=5)
-    listens: list[Port] = Field(min_length=1)
+    # Every socket the service's daemons open beyond loopback, once: flows name these listeners,
+    # and the host firewalls, security groups, device policy and daemon ports are derived from them.
+    listeners: Listeners = Field(default_factory=dict)
+    # DNS names (labels under the province domain) with A records to every host of the service.
+    names: list[str] = Field(default_factory=list)
     mailbox_quota_gb: float | None = Field(default=None, gt=0)
 
-    @field_validator("listens")
+    @field_validator("listeners")
     @classmethod
-    def _ports(cls, value: list[str]) -> list[str]:
-        return [check_port(port) for port in value]
+    def _listeners(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return check_listeners(value)
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not HOST_LABEL_RE.match(name):
+                raise ValueError(f"service DNS name {name!r} is not a valid DNS label")
+        return value
+
+    @property
+    def listens(self) -> list[str]:
+        """Every port of every listener (tcp/N, udp/N-M), in model order."""
+        return [port for ports in self.listeners.values() for port in ports]
 
 
 class Flow(Strict):
+    """Who may open which listeners of a service (`to`: a service, or `dc` for every DC host).
+
+    The file names listeners only; the loader resolves them into `ports` (one flow per service
+    when `to` is `dc`), so a port is written once, in the service's `listeners`.
+    """
+
     from_: list[str] = Field(alias="from", min_length=1)
     to: str
-    ports: list[Port] = Field(min_length=1)
+    listeners: list[str] = Field(min_length=1)
+    ports: tuple[str, ...] = Field(default=(), description="resolved by the loader, not written in the file")
+    expanded_from: str | None = Field(default=None, description="`dc` when resolved from a `to: dc` flow")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    @field_validator("ports")
+    @model_validator(mode="before")
     @classmethod
-    def _ports(cls, value: list[str]) -> list[str]:
-        return [check_port(port) for port in value]
+    def _no_ports(cls, data: object) -> object:
+        if isinstance(data, dict) and "ports" in data:
+            raise ValueError("a flow names listeners, not ports: state the ports once, in "
+                             "services.<to>.listeners (or host_listeners), and name them here")
+        if isinstance(data, dict) and "expanded_from" in data:
+            raise ValueError("unknown key 'expanded_from' (typo?)")
+        return data
 
 
 class SiteOverride(Strict):
@@ -192,6 +240,11 @@ class Devices(Strict):
 class ProvinceFile(Strict):
     """The whole of model/province.yml."""
 
+    @field_validator("host_listeners")
+    @classmethod
+    def _host_listeners(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return check_listeners(value)
+
     schema_version: Literal[1]
     province: ProvinceInfo
     facts: Facts
@@ -200,6 +253,8 @@ class ProvinceFile(Strict):
     departments: list[Department] = Field(min_length=1)
     addressing: Addressing
     services: dict[str, Service] = Field(min_length=1)
+    # Listeners every DC host has whatever its service (the OS baseline's sshd).
+    host_listeners: Listeners = Field(default_factory=dict)
     flows: list[Flow]
     devices: Devices
     site_overrides: dict[str, SiteOverride] = Field(default_factory=dict)

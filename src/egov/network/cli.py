@@ -13,7 +13,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from egov.model import load_province
+from egov import settings
+from egov.cliutil import load_or_exit
+from egov.model import DEFAULT_MODEL
 from egov.network import credentials as creds
 from egov.network import inventory, ops
 from egov.network.archive import DEFAULT_ARCHIVE, Archive
@@ -39,7 +41,7 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="YAML overriding device addresses (emulated devices, harnesses)"),
         click.option("--hosts-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="only devices named in this file (JSON object/list or one name a line), e.g. the "
-                     "lab's /var/lib/egov-lab/nodes.json: the lab devices that are up; combines with --only"),
+                     f"lab's {settings.lab_nodes_file()}: the lab devices that are up; combines with --only"),
         click.option("--credentials", "credentials_file", type=click.Path(exists=True, path_type=Path),
                      help="ansible-vault file with device credentials"),
         click.option("--vault-password-file", type=click.Path(exists=True, path_type=Path)),
@@ -68,7 +70,7 @@ def _credentials(env: str, file: Path | None, vault_pw: Path | None) -> creds.Cr
 
 def execute(operation: str, kw: dict[str, Any], fail_on_change: bool = False, **ctx_extra: Any) -> None:
     console = Console(stderr=True)
-    province = load_province(kw["model"]) if kw["model"] else load_province()
+    province = load_or_exit(kw["model"] or DEFAULT_MODEL)
     devices = inventory.apply_hosts_file(inventory.derive(province), kw["hosts_file"])
     try:
         devices = inventory.restrict(devices, kw["hosts_from"])

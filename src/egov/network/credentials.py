@@ -23,10 +23,12 @@ from typing import Any
 
 import yaml
 
+from egov import settings
+from egov.errors import EgovError
 from egov.network.paths import REPO_ROOT
 
-LAB_KEY = Path("/var/lib/egov-lab/ssh/id_ed25519")
-LAB_KNOWN_HOSTS = Path("/var/lib/egov-lab/ssh/known_hosts")
+LAB_KEY = settings.lab_ssh_key()
+LAB_KNOWN_HOSTS = settings.lab_known_hosts()
 _CISCO_B64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _STD_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -51,7 +53,7 @@ class Credentials:
         return self.switch if kind == "switch" else self.firewall
 
 
-class CredentialsError(Exception):
+class CredentialsError(EgovError):
     pass
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from egov.errors import EgovError
+
 
 class ErrorKind(StrEnum):
     UNKNOWN_PLATFORM = "unknown-platform"
@@ -22,7 +24,7 @@ class ErrorKind(StrEnum):
 RETRYABLE = {ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT}
 
 
-class DeviceError(Exception):
+class DeviceError(EgovError):
     """A failure on one device; never stops the other devices."""
 
     def __init__(self, kind: ErrorKind, message: str) -> None:

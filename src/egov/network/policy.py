@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,20 @@ def parse_port(port: str) -> tuple[str, int, int]:
     return match.group(1), low, int(match.group(4) or low)
 
 
+def listener_ports(province: Province, service: str, listeners: list[str], where: str) -> list[str]:
+    """The ports of listeners of a model service (network/policy.yml names listeners, not ports)."""
+    spec = province.source.services.get(service)
+    if spec is None:
+        raise ValueError(f"network/policy.yml {where}: unknown service {service!r}")
+    ports: list[str] = []
+    for name in listeners:
+        if name not in spec.listeners:
+            raise ValueError(f"network/policy.yml {where}: service {service!r} has no listener {name!r} "
+                             f"(its listeners: {', '.join(spec.listeners) or 'none'})")
+        ports += spec.listeners[name]
+    return ports
+
+
 def _host(address: ipaddress.IPv4Address) -> Net:
     return ipaddress.IPv4Network(f"{address}/32")
 
@@ -97,7 +112,7 @@ def service_hosts(province: Province) -> dict[str, tuple[Net, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _grouped(rules: list[tuple[str, tuple[str, ...], tuple[Net, ...], tuple[Net, ...], bool, str, int, int]]
+def _grouped(rules: Sequence[tuple[str, tuple[str, ...], tuple[Net, ...], tuple[Net, ...], bool, str, int, int]]
              ) -> list[Rule]:
     """Merge entries with the same (iif, sources, destinations, protocol) into one rule with a port set."""
     ports: dict[tuple[Any, ...], list[tuple[int, int]]] = defaultdict(list)
@@ -125,7 +140,7 @@ def site_rules(province: Province, site: Site, policy: dict[str, Any]) -> list[R
                 src = (site.vlan(arg).network,)
                 iif = (f"{lan}{site.vlan(arg).vlan}",)
             else:
-                continue    # internet, dc, management, service:* never enter through a site firewall
+                continue    # internet, site_devices, dc, management, service:* never cross a site firewall
             for port in flow.ports:
                 proto, low, high = parse_port(port)
                 entries.append((f"{source} -> {flow.to}", iif, src, hosts[flow.to], False, proto, low, high))
@@ -168,16 +183,14 @@ def dc_rules(province: Province, policy: dict[str, Any], env: str = "production"
                 iif, src = dc_ifaces, tuple(s.prefix for s in adr.dc_segments.values())
             elif source == "management":
                 iif, src = (names["management"],), (adr.dc_segments["management"].prefix,)
+            elif source == "site_devices":
+                iif, src = wan, tuple(_host(s.wan_address) for s in province.sites)
             else:
                 iif, src = (names[segment_of[arg]],), hosts[arg]
             for port in flow.ports:
                 proto, low, high = parse_port(port)
                 entries.append((f"{source} -> {flow.to}", iif, src, hosts[flow.to], negate, proto, low, high))
     wan_nets = tuple(_host(s.wan_address) for s in province.sites)
-    for flow in policy["device_flows"]:
-        for port in flow["ports"]:
-            proto, low, high = parse_port(port)
-            entries.append((f"site devices -> {flow['to']}", wan, wan_nets, hosts[flow["to"]], False, proto, low, high))
     mgmt = adr.dc_segments["management"].prefix
     managed = (*wan_nets, *(s.vlan("management").network for s in province.sites))
     for port in policy["management_ports"]:
@@ -214,11 +227,12 @@ def _env_entries(province: Province, policy: dict[str, Any], env: str, wan_nets:
             targets = hosts[to]
         else:
             raise ValueError(f"env_flows.{env}: unknown destination {to!r} (a DC service or lab_gateway)")
+        ports = listener_ports(province, flow.get("plays", to), flow["listeners"], f"env_flows.{env}")
         for source in flow["from"]:
             if source not in sources:
                 raise ValueError(f"env_flows.{env}: unknown source {source!r} (one of {', '.join(sources)})")
             iif, src = sources[source]
-            for port in flow["ports"]:
+            for port in ports:
                 proto, low, high = parse_port(port)
                 entries.append((f"{env}: {source} -> {to}", iif, src, targets, False, proto, low, high))
     return entries

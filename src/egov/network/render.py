@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import jinja2
 
@@ -16,6 +16,14 @@ from egov.network.credentials import Credentials, ascii_fold, cisco_type9
 from egov.network.errors import DeviceError, ErrorKind
 from egov.network.inventory import Device
 from egov.network.paths import network_dir
+
+
+class Vlan(TypedDict):
+    """One VLAN of a switch context (the templates read vlan.id and vlan.name)."""
+
+    id: int
+    name: str
+
 
 BANNER = "Authorized access only. {province} e-government network device {name}. All activity is logged."
 
@@ -67,7 +75,7 @@ class Renderer:
         creds = self.credentials
         if device.site is not None:
             site = device.site
-            vlans = [{"id": v.vlan, "name": v.name} for v in site.vlans]
+            vlans: list[Vlan] = [{"id": v.vlan, "name": v.name} for v in site.vlans]
             mgmt_net = site.vlan("management").network
             model = self.switch_models[device.vars.get("switch_model", "access-24")]
             by_name = {v.name: v.vlan for v in site.vlans}

@@ -7,7 +7,8 @@ serve  — on a DC host: TCP listeners and UDP echo servers on the given ports (
          firewalls let through, whatever the host itself then does with it.
          Writes READY once listening; on SIGTERM writes the seen list (JSON) to OUT and exits.
 probe  — on a LAN client: every probe of a JSON list at once; TCP = handshake completes,
-         UDP = the echo comes back. Prints the results as JSON.
+         UDP = the echo comes back (or, toward a real DNS/NTP service, any reply to a real query).
+         Prints one result per probe as JSON: connected / refused / timeout / unreachable.
 
 Only addresses given on the command line are contacted (lab addresses in the lab's namespaces).
 """
@@ -122,37 +123,57 @@ def serve(tcp: list[int], udp: list[int], watch: str, ready: Path, out: Path) ->
         out.write_text(json.dumps(sorted(seen)))
 
 
-def probe_one(dst: str, proto: str, port: int, timeout: float) -> bool:
+# payloads a real UDP service answers (any reply from the destination proves the listener got it)
+DNS_QUERY = bytes.fromhex("e9e90100000100000000000000000600010001")   # id, RD, 1 question: ". SOA IN"
+NTP_QUERY = b"\x23" + b"\x00" * 47                                      # NTPv4 client request
+ECHO = b"egov-traffic-matrix"
+UDP_PAYLOADS = {53: DNS_QUERY, 123: NTP_QUERY}
+ANSWERING_UDP = frozenset(UDP_PAYLOADS)
+
+
+def probe_one(dst: str, proto: str, port: int, timeout: float, echo: bool = True) -> str:
+    """"connected" (handshake / reply), "refused" (RST / port unreachable), "timeout", "unreachable"."""
     if proto == "tcp":
         try:
             with socket.create_connection((dst, port), timeout=timeout):
-                return True
-        except OSError:
-            return False
+                return "connected"
+        except ConnectionRefusedError:
+            return "refused"
+        except TimeoutError:
+            return "timeout"
+        except OSError:            # EHOSTUNREACH / ENETUNREACH / EACCES (ICMP admin prohibited)
+            return "unreachable"
+    payload = ECHO if echo else UDP_PAYLOADS.get(port, ECHO)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    refused = False
     try:
         sock.connect((dst, port))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                sock.send(b"egov-traffic-matrix")
+                sock.send(payload)
                 sock.settimeout(min(0.7, max(0.05, deadline - time.monotonic())))
-                if sock.recv(2048) == b"egov-traffic-matrix":
-                    return True
+                reply = sock.recv(2048)
+                if reply == payload or (payload is not ECHO and reply):
+                    return "connected"
             except TimeoutError:
                 continue
-            except OSError:        # ICMP port unreachable: delivered, nobody listening
+            except ConnectionRefusedError:     # ICMP port unreachable: delivered, nobody listening
+                refused = True
                 time.sleep(0.2)
-        return False
+            except OSError:
+                return "unreachable"
+        return "refused" if refused else "timeout"
     finally:
         sock.close()
 
 
-def probe(specs: list[dict[str, object]], timeout: float) -> list[bool]:
-    results: list[bool] = [False] * len(specs)
+def probe(specs: list[dict[str, object]], timeout: float) -> list[str]:
+    results: list[str] = ["timeout"] * len(specs)
 
     def run(i: int, spec: dict[str, object]) -> None:
-        results[i] = probe_one(str(spec["dst"]), str(spec["proto"]), int(spec["port"]), timeout)  # type: ignore[call-overload]
+        results[i] = probe_one(str(spec["dst"]), str(spec["proto"]), int(spec["port"]),  # type: ignore[call-overload]
+                               timeout, bool(spec.get("echo", True)))
 
     threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(specs)]
     for t in threads:

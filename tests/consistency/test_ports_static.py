@@ -1,0 +1,112 @@
+"""The cloud security groups and the DC/site firewall policy admit exactly what the flow matrix
+says, toward every DC host, in both directions (issue 11, section 1). The stacks run under
+Pulumi's mocks (no engine or OpenStack API here); the device policy is rendered from the model.
+The lab half (daemons' sockets and the host firewalls' live rules) is test_ports_lab.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from egov.cloud.mocked_run import MockedStack, run_mocked
+from egov.cloud.paths import make_stacks_importable
+from egov.model import DcHost, Province, load_province
+from egov.network.policy import dc_rules, site_rules
+from egov.network.registry import policy_data
+from tests.consistency import matrix
+
+make_stacks_importable()
+RULE = "openstack:networking/secGroupRule:SecGroupRule"
+ADDRESS_GROUP = "openstack:networking/addressGroupV2:AddressGroupV2"
+PORT = "openstack:networking/port:Port"
+
+
+@pytest.fixture(scope="module")
+def province() -> Province:
+    return load_province()
+
+
+@pytest.fixture(scope="module")
+def prod(province: Province) -> MockedStack:
+    return run_mocked(province, "prod")
+
+
+def _sg_inputs(stack: MockedStack) -> tuple[list[dict[str, Any]], dict[str, list[str]], dict[str, list[str]]]:
+    rules = [r.state for r in stack.of_type(RULE)]
+    groups = {f"addressgroupv2/{r.name}": list(r.state["addresses"]) for r in stack.of_type(ADDRESS_GROUP)}
+    members: dict[str, list[str]] = defaultdict(list)
+    for port in stack.of_type(PORT):
+        for group in port.state.get("securityGroupIds", []):
+            members[group] += port.state.get("allFixedIps", [])
+    return rules, groups, members
+
+
+def _sg_id(host: DcHost) -> str:
+    return f"secgroup/sg-{host.service.replace('_', '-')}"
+
+
+def sg_differences(province: Province, rules: list[dict[str, Any]], groups: dict[str, list[str]],
+                   members: dict[str, list[str]], host: DcHost) -> list[str]:
+    got = matrix.security_group(rules, _sg_id(host), groups, members)
+    return matrix.differences("security_group", matrix.expected(province, host, "security_group"), got)
+
+
+def test_security_groups_match_the_flow_matrix(province: Province, prod: MockedStack) -> None:
+    rules, groups, members = _sg_inputs(prod)
+    problems = [f"{h.name}: {p}" for h in province.dc_hosts
+                for p in sg_differences(province, rules, groups, members, h)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_security_group_drift_is_caught(province: Province, prod: MockedStack) -> None:
+    """The test of the test: a rule too many and a rule too few, each named."""
+    rules, groups, members = _sg_inputs(prod)
+    mail = next(h for h in province.dc_hosts if h.service == "mail")
+    extra = {"securityGroupId": _sg_id(mail), "protocol": "tcp", "portRangeMin": 143.0, "portRangeMax": 143.0,
+             "remoteIpPrefix": "10.94.0.0/15", "direction": "ingress", "description": "hand-made"}
+    fewer = [r for r in rules if r["description"] != "sites -> mail tcp/993"]
+    assert len(fewer) == len(rules) - 1
+    problems = sg_differences(province, [*fewer, extra], groups, members, mail)
+    assert any("tcp/143 is admitted" in p and "no flow needs it" in p for p in problems), problems
+    assert any("tcp/993" in p for p in problems), problems
+
+
+def policy_differences(province: Province, host: DcHost, dc: list[Any], sites: dict[str, list[Any]]) -> list[str]:
+    supernet = province.source.addressing.supernet
+    out = matrix.differences("dc_firewall", matrix.expected(province, host, "dc_firewall"),
+                             matrix.device_policy(dc, host, supernet))
+    for site in province.sites:
+        want = matrix.expected(province, host, "site_firewall", site)
+        got = matrix.device_policy(sites[site.code], host, supernet)
+        out += [f"{site.firewall_name}: {p}" for p in matrix.differences("site_firewall", want, got)]
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(province: Province) -> tuple[list[Any], dict[str, list[Any]]]:
+    policy = policy_data()
+    return dc_rules(province, policy), {s.code: site_rules(province, s, policy) for s in province.sites}
+
+
+def test_device_policy_matches_the_flow_matrix(province: Province, rendered: Any) -> None:
+    dc, sites = rendered
+    problems = [f"{h.name}: {p}" for h in province.dc_hosts for p in policy_differences(province, h, dc, sites)]
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_a_device_policy_drift_is_caught(province: Province, rendered: Any) -> None:
+    dc, sites = rendered
+    dns = next(h for h in province.dc_hosts if h.service == "dns")
+    # the DC firewall loses udp/123 toward the DNS hosts, and one site firewall gains tcp/22 toward them
+    trimmed = [dataclasses.replace(r, ports=tuple(p for p in r.ports if not (r.proto == "udp" and p == (123, 123))))
+               for r in dc]
+    site = province.sites[0]
+    extra = dataclasses.replace(sites[site.code][0], proto="tcp", ports=((22, 22),),
+                                daddr=(matrix._host_net(dns.address),))
+    problems = policy_differences(province, dns, trimmed, {**sites, site.code: [*sites[site.code], extra]})
+    assert any(p.startswith("dc_firewall: udp/123") for p in problems), problems
+    assert any(site.firewall_name in p and "tcp/22 is admitted" in p for p in problems), problems
