@@ -91,8 +91,8 @@ def test_one_port_changed_in_the_model_changes_every_consumer(model_copy: Path, 
 
     def sg(province: Province) -> set[str]:
         return {r.description for r in ingress_rules(province)}
-    assert sg(before) - sg(after) == {"sites -> mail tcp/993"}
-    assert sg(after) - sg(before) == {"sites -> mail tcp/1993"}
+    assert sg(before) - sg(after) == {"sites -> mail tcp/993", "service:mail -> mail tcp/993"}
+    assert sg(after) - sg(before) == {"sites -> mail tcp/1993", "service:mail -> mail tcp/1993"}
 
     def policy(province: Province) -> set[str]:
         site = province.sites[0]
