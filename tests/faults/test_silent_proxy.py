@@ -30,8 +30,11 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.lab
 
-AFFECTED = "backup-01"
-OTHERS = ["bastion-01", "monitoring-01"]
+# The affected host is on the DC management segment, beside the lab gateway: its way to the silent
+# listener crosses no DC firewall (whose lab policy, once pushed, admits only the real proxy's port),
+# so the test holds whatever ran before it.
+AFFECTED = "monitoring-01"
+OTHERS = ["bastion-01", "backup-01"]
 GATEWAY = "10.94.0.254"
 REAL_PROXY = f"http://{GATEWAY}:3142"
 SILENT_PORT = 3199
