@@ -15,6 +15,23 @@ REPO = Path(__file__).resolve().parents[1]
 MODEL_DIR = REPO / "model"
 
 
+def model_problems(model_dir: Path) -> list[str]:
+    """Every problem loading model_dir/province.yml reports (the load must fail)."""
+    from egov.model import ModelError, load_province
+
+    with pytest.raises(ModelError) as info:
+        load_province(model_dir / "province.yml")
+    return [str(issue) for issue in info.value.issues]
+
+
+def model_problem(model_dir: Path, *needles: str) -> str:
+    """The first problem mentioning every needle (fails, listing them all, when none does)."""
+    problems = model_problems(model_dir)
+    found = [p for p in problems if all(n in p for n in needles)]
+    assert found, f"no problem mentions {needles}: {problems}"
+    return found[0]
+
+
 @pytest.fixture
 def model_copy(tmp_path: Path) -> Path:
     """A copy of model/ (province.yml, allocations.yml, admin-units/) in a temporary directory."""

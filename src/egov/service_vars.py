@@ -52,7 +52,7 @@ def flow_sources(province: Province, source: str) -> list[Net] | None:
     raise ValueError(f"unknown flow source {source!r}")
 
 
-def _entries(province: Province, service: str, listeners: dict[str, list[str]],
+def _entries(province: Province, listeners: dict[str, list[str]],
              admitted: dict[str, list[str]], prefix: str) -> list[dict[str, Any]]:
     """One firewall entry per (listener, protocol), with the sources of every flow reaching it."""
     entries = []
@@ -99,13 +99,13 @@ def services_vars(province: Province) -> dict[str, Any]:
     for name, service in pf.services.items():
         if name not in present:
             continue
-        own = _entries(province, name, dict(service.listeners), admitted[name], f"{name}-")
-        common = _entries(province, name, dict(pf.host_listeners), admitted[name], "")
+        own = _entries(province, dict(service.listeners), admitted[name], f"{name}-")
+        common = _entries(province, dict(pf.host_listeners), admitted[name], "")
         by_group[name] = common + own
     # the firewall appliances are managed like every DC host (their other ports are the network
     # tooling's: network/policy.yml)
     for group in FIREWALL_GROUPS:
-        by_group[group] = _entries(province, group, dict(pf.host_listeners), management, "")
+        by_group[group] = _entries(province, dict(pf.host_listeners), management, "")
     return {
         "egov_service_groups": {name: name for name in sorted(present)},
         "egov_service_names": dict(sorted((label, name) for name, service in pf.services.items()

@@ -14,10 +14,11 @@ import pytest
 import yaml
 
 from egov.cloud.paths import make_stacks_importable
-from egov.model import ModelError, Province, load_province
+from egov.model import Province, load_province
 from egov.network.policy import dc_rules, site_rules
 from egov.network.registry import policy_data as load_policy
 from egov.service_vars import services_vars
+from tests.conftest import model_problems
 
 REPO = Path(__file__).resolve().parents[2]
 make_stacks_importable()
@@ -28,10 +29,7 @@ def province() -> Province:
     return load_province()
 
 
-def problems(model_dir: Path) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        load_province(model_dir / "province.yml")
-    return [str(issue) for issue in info.value.issues]
+problems = model_problems
 
 
 def test_a_flow_naming_ports_is_refused(model_copy: Path, edit_yaml: Any) -> None:

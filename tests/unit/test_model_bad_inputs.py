@@ -11,20 +11,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from egov.model import ModelError, load_province
-from tests.conftest import MODEL_DIR
+from egov.model import load_province
+from tests.conftest import MODEL_DIR, model_problem, model_problems
 
-
-def issues(model_dir: Path) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        load_province(model_dir / "province.yml")
-    return [str(issue) for issue in info.value.issues]
-
-
-def find(model_dir: Path, *needles: str) -> str:
-    found = [p for p in issues(model_dir) if all(n in p for n in needles)]
-    assert found, f"no problem mentions {needles}: {issues(model_dir)}"
-    return found[0]
+issues = model_problems
+find = model_problem
 
 
 TOP_LEVEL = ("services:", "flows:", "sites:", "hosts:")

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.conftest import model_problem, model_problems
 
-import pytest
-
-from egov.model import ModelError, load_province
-
-
-def problems(model_dir: Path) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        load_province(model_dir / "province.yml")
-    return [str(issue) for issue in info.value.issues]
-
-
-def one(model_dir: Path, *needles: str) -> str:
-    found = [p for p in problems(model_dir) if all(n in p for n in needles)]
-    assert found, f"no problem mentions {needles}: {problems(model_dir)}"
-    return found[0]
+problems = model_problems
+one = model_problem
 
 
 def test_unknown_department_reference(model_copy, edit_yaml) -> None:
