@@ -6,17 +6,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 APT_PACKAGES := debootstrap systemd-container apt-cacher-ng nftables iproute2 openssh-client openssh-server \
-	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl sudo
+	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl sudo rsyslog rsyslog-gnutls
 PYTEST_ARGS ?=
 
-.PHONY: deps apt venv lab test lint unit lab-test bench clean-lab
+.PHONY: bench-scan deps apt venv monitoring-tools lab test lint unit lab-test bench clean-lab
 
-deps: apt venv
+deps: apt venv monitoring-tools
 
 apt:
 	@if ! command -v debootstrap >/dev/null || ! command -v systemd-nspawn >/dev/null \
 	    || ! command -v apt-cacher-ng >/dev/null || ! command -v traceroute >/dev/null \
-	    || ! command -v nc >/dev/null || ! command -v sudo >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null; then \
+	    || ! command -v nc >/dev/null || ! command -v sudo >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null \
+	    || ! test -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so; then \
 	  echo ">> apt-get install $(APT_PACKAGES)"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); \
 	fi
@@ -33,6 +34,16 @@ $(VENV)/.installed: requirements.txt requirements/*.txt pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# promtool, amtool and the blackbox exporter's --config.check for the monitoring role's static tests
+# (tests/monitoring): the binaries of Debian 12's packages, unpacked into the venv (no daemon started)
+MONITORING_DEBS := prometheus prometheus-alertmanager prometheus-blackbox-exporter
+monitoring-tools: $(VENV)/bin/promtool
+$(VENV)/bin/promtool: | $(VENV)/.installed
+	@tmp=$$(mktemp -d) && cd $$tmp && chmod 755 $$tmp && timeout 600 apt-get download -q $(MONITORING_DEBS) \
+	  && for deb in *.deb; do dpkg-deb --fsys-tarfile $$deb | tar -x ./usr/bin; done \
+	  && install -m 0755 usr/bin/promtool usr/bin/amtool usr/bin/prometheus-blackbox-exporter $(CURDIR)/$(VENV)/bin/ \
+	  && cd / && rm -rf $$tmp
 
 ## the main job on the lab: build it, converge, configure devices, verify, report
 lab: deps
@@ -51,8 +62,8 @@ unit: venv
 	@# the network tests share emulated devices and firewalls between tests: run them in order
 	pytest -q -m "not lab" -p no:xdist tests/network $(PYTEST_ARGS)
 
-# hosts of the trust/identity/mail systems (issue 6) and the log host their baseline forwards to
-LAB_SYSTEMS ?= pki,dns,directory,mail,sso,logs
+# hosts of the trust/identity/mail systems (issue 6), the log host their baseline forwards to, the backup host and the monitoring host (issue 16)
+LAB_SYSTEMS ?= pki,dns,directory,mail,sso,logs,backup,monitoring
 lab-test: deps
 	@# first the lab smoke test: it builds and removes its own subset (and, with EGOV_LAB_TAKEOVER=1
 	@# as in CI, clears a lab left by a killed session)
@@ -71,6 +82,12 @@ test: deps lint unit lab-test
 
 bench: deps
 	python benchmarks/lab_scale.py
+
+## independent TLS and SSH scanners against the converged lab (docs/scanner-findings.md)
+bench-scan: deps
+	@command -v sslscan >/dev/null && command -v ssh-audit >/dev/null || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q sslscan ssh-audit
+	python benchmarks/scan_endpoints.py
 
 clean-lab: venv
 	egov lab down

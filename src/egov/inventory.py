@@ -143,6 +143,8 @@ def province_vars(province: Province) -> dict[str, Any]:
     return {
         "province_code": province.code,
         "province_name": province.name,
+        "province_short_name": province.short_name,
+        "province_authority": province.authority,
         "province_slug": province.slug,
         "province_domain": province.domain,
         "province_timezone": pf.province.timezone,
@@ -155,10 +157,26 @@ def province_vars(province: Province) -> dict[str, Any]:
         "province_dns_servers": by_service.get("dns", []),
         "province_ntp_servers": by_service.get("dns", []),
         "province_log_host": (by_service.get("logs") or [""])[0],
+        "province_log_retention_days": _log_retention(province),
         "province_mirror_host": (by_service.get("mirror") or [""])[0],
         "province_total_officials": province.total_officials,
         "province_mail_quota_gb": _mail_quota(province),
+        "province_backup_policy": _backup_policy(province),
     }
+
+
+def _backup_policy(province: Province) -> dict[str, Any] | None:
+    """services.<any>.backup_policy of the model (the backup service's), for the backup roles."""
+    for service in province.services.values():
+        if service.backup_policy is not None:
+            return service.backup_policy.model_dump()
+    return None
+
+
+def _log_retention(province: Province) -> int | None:
+    """services.logs.retention_days of the model: how long the central log store keeps a day's logs."""
+    logs = province.services.get("logs")
+    return logs.retention_days if logs else None
 
 
 def _mail_quota(province: Province) -> int | float | None:
@@ -173,17 +191,19 @@ def connection_vars(env: str, province: Province) -> dict[str, Any]:
         return {
             "ansible_user": "ansible",
             "ansible_become": True,
-            # the lab state directory on the controller (egov.settings): SSH key, known_hosts, CA, secrets
-            "egov_lab_state_dir": LAB_STATE_DIR,
-            "ansible_ssh_private_key_file": f"{LAB_STATE_DIR}/ssh/id_ed25519",
-            "ansible_ssh_common_args": (f"-o UserKnownHostsFile={LAB_STATE_DIR}/ssh/known_hosts "
+            # the lab state directory on the controller (egov.settings): SSH key, known_hosts, CA, secrets;
+            # $EGOV_LAB_STATE moves it for plain ansible-playbook as for egov (one variable, the rest follows)
+            "egov_lab_state_dir": (f"{{{{ lookup('ansible.builtin.env', '{settings.LAB_STATE_ENV}')"
+                                   f" | default('{LAB_STATE_DIR}', true) }}}}"),
+            "ansible_ssh_private_key_file": "{{ egov_lab_state_dir }}/ssh/id_ed25519",
+            "ansible_ssh_common_args": ("-o UserKnownHostsFile={{ egov_lab_state_dir }}/ssh/known_hosts "
                                         "-o StrictHostKeyChecking=yes"),
             "egov_environment": "lab",
             # the lab gateway's apt-cacher-ng plays the province mirror
             "egov_apt_proxy": f"http://{province.lab_gateway}:3142",
             # secrets generated at run time on the controller (passwords, bind secrets, keys):
             # outside the repository, readable by root only
-            "egov_secrets_dir": f"{LAB_STATE_DIR}/secrets",
+            "egov_secrets_dir": "{{ egov_lab_state_dir }}/secrets",
         }
     bastion = next(h for h in province.dc_hosts if h.service == "bastion")
     return {

@@ -4,7 +4,9 @@ One derivation, so that a port, a service name or a group is written once (in th
 
 - ``egov_service_groups``: service -> its inventory group (roles take the group from here);
 - ``egov_service_names``: DNS name -> the group whose hosts it points to (DNS, certificates);
+- ``egov_component_sites``: the portal's component sites (egov.portal), with their DNS labels;
 - ``egov_service_ports``: service -> listener -> the port its daemon listens on;
+- ``egov_host_ports``: host listener (every DC host's, e.g. ssh, node-exporter) -> its port;
 - ``host_firewall_services_by_group``: per inventory group, the listeners its hosts open and the
   sources the flow matrix admits (explicit prefixes; ``any: true`` where a flow comes from the
   internet). The host firewall role only renders these: it knows no service.
@@ -16,6 +18,7 @@ import ipaddress
 from collections import defaultdict
 from typing import Any
 
+from egov import portal
 from egov.model import Province
 from egov.model.schema import EVERY_DC_HOST, PORT_RE
 
@@ -106,12 +109,17 @@ def services_vars(province: Province) -> dict[str, Any]:
     # tooling's: network/policy.yml)
     for group in FIREWALL_GROUPS:
         by_group[group] = _entries(province, dict(pf.host_listeners), management, "")
+    names = [(label, name) for name, service in pf.services.items() if name in present for label in service.names]
+    names += [(label, name) for name, service in pf.services.items()
+              if name in present and service.component_site_names for label in portal.site_names(province)]
     return {
         "egov_service_groups": {name: name for name in sorted(present)},
-        "egov_service_names": dict(sorted((label, name) for name, service in pf.services.items()
-                                          if name in present for label in service.names)),
+        "egov_service_names": dict(sorted(names)),
+        # the portal's component sites (egov.portal): one WordPress site and one DNS name each
+        "egov_component_sites": portal.component_sites(province),
         "egov_service_ports": {name: {listener: _port_value(ports[0])[1]
                                       for listener, ports in service.listeners.items()}
                                for name, service in sorted(pf.services.items()) if service.listeners},
+        "egov_host_ports": {listener: _port_value(ports[0])[1] for listener, ports in pf.host_listeners.items()},
         "host_firewall_services_by_group": by_group,
     }

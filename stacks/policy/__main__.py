@@ -7,4 +7,4 @@ importable package province_policies, which the tests run directly.
 from province_policies import POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-PolicyPack(name="soc-trang-cloud", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)
+PolicyPack(name="egov-cloud", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)

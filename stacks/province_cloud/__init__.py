@@ -1,1 +1,1 @@
-"""The Sóc Trăng provincial cloud (plan item 1.1) as Pulumi components driven by the province model."""
+"""The provincial cloud (plan item 1.1) as Pulumi components driven by the province model."""

@@ -76,6 +76,13 @@ def allowed_cidrs(province: Province, spec: LoadBalancerSpec, port: str,
             cidrs.append(rule.value)
         elif rule.kind == "address_group":
             cidrs.extend(groups[rule.value])
+        elif source.startswith("service:"):
+            # a listener admits CIDRs, not security groups: the source service's own addresses
+            name = source.split(":", 1)[1]
+            addresses = [f"{host.address}/32" for host in province.dc_hosts if host.service == name]
+            if not addresses:
+                raise ValueError(f"load balancer {spec.name!r}: source {source!r} has no host in the model")
+            cidrs.extend(addresses)
         else:
             raise ValueError(f"load balancer {spec.name!r}: source {source!r} cannot be a listener CIDR")
     return cidrs

@@ -269,18 +269,24 @@ def check_chrony_sources(lab: LabHost, control: dict[str, Any], check: dict[str,
     assert sources == expected, f"chrony sources {sorted(sources)}, expected {sorted(expected)}"
 
 
+def _log_tls_port(lab: LabHost) -> int:
+    """The model's services.logs.listeners.syslog-tls (generated egov_service_ports)."""
+    return int(lab.inv.vars["egov_service_ports"]["logs"]["syslog-tls"])
+
+
 def check_rsyslog_forward(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> None:
-    log_host = lab.inv.vars["province_log_host"]
+    log_host, port = lab.inv.vars["province_log_host"], _log_tls_port(lab)
     conf = lab.host.file("/etc/rsyslog.d/90-egov-forward.conf").content_string
-    assert f'target="{log_host}"' in conf and 'protocol="tcp"' in conf, "forwarding not configured"
-    out = lab.run(f"ss -Htn state established dst {log_host} dport = :514")
-    assert out.stdout.strip(), f"no established TCP session to the log host {log_host}:514"
+    assert f'target="{log_host}"' in conf and 'StreamDriver="gtls"' in conf, "TLS forwarding not configured"
+    out = lab.run(f"ss -Htn state established dst {log_host} dport = :{port}")
+    assert out.stdout.strip(), f"no established TLS session to the log host {log_host}:{port}"
 
 
 def check_rsyslog_receiver(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> None:
-    listening = lab.run("ss -Hltn sport = :514").stdout.strip()
+    port = _log_tls_port(lab)
+    listening = lab.run(f"ss -Hltn '( sport = :{port} or sport = :514 )'").stdout.strip()
     if "logs" in lab.inv.groups:
-        assert listening, "the DC log host does not listen on 514/tcp"
+        assert listening, f"the DC log host does not listen on {port}/tcp"
     else:
         assert not listening, f"a non-log host receives syslog: {listening}"
 

@@ -88,7 +88,7 @@ def lab() -> Iterator[Lab]:
     if up.returncode != 0:
         pytest.fail(f"egov lab up --only dc failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
     if not settings.lab_converged():
-        for playbook in ("trust.yml", "directory.yml"):
+        for playbook in ("pki.yml", "directory.yml"):
             run = _run(["ansible-playbook", "-i", "inventories/lab", f"playbooks/{playbook}", "--limit", "directory"])
             if run.returncode != 0:
                 pytest.fail(f"playbooks/{playbook} failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")

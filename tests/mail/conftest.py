@@ -2,7 +2,7 @@
 
 Lab tests bring up what they need (`egov lab up --only dc --only site:<slug>`, additive) and converge
 once per session what mail depends on and then playbooks/mail.yml on the mail group:
-playbooks/trust.yml (lab CA on pki-01, CA chain on the mail hosts) and playbooks/directory.yml when
+playbooks/pki.yml (lab CA on pki-01, CA chain on the mail hosts) and playbooks/directory.yml when
 they exist, then playbooks/mail.yml. EGOV_LAB_CONVERGED=1 skips every converge (you know the lab
 is current); EGOV_MAIL_NO_DEPS=1 converges only playbooks/mail.yml.
 
@@ -119,7 +119,7 @@ def lab_ca_bundle(target: Path) -> Path:
     """The lab CA certificates (issuing + root) as one bundle for the clients."""
     certs = sorted(CA_PUBLIC.glob("*.crt")) + sorted(CA_PUBLIC.glob("*.pem"))
     if not certs:
-        pytest.skip(f"no lab CA certificates in {CA_PUBLIC} (playbooks/trust.yml not converged)")
+        pytest.skip(f"no lab CA certificates in {CA_PUBLIC} (playbooks/pki.yml not converged)")
     target.write_text("".join(c.read_text(encoding="utf-8") for c in certs), encoding="utf-8")
     return target
 
@@ -137,8 +137,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     # EGOV_LAB_CONVERGED=1: `make lab-test` converged playbooks/site.yml (twice) on these hosts already
     if not settings.lab_converged():
         if os.environ.get("EGOV_MAIL_NO_DEPS") != "1":
-            if (REPO / "playbooks" / "trust.yml").exists():
-                converge("trust.yml", "pki,mail")
+            if (REPO / "playbooks" / "pki.yml").exists():
+                converge("pki.yml", "pki,mail")
             if (REPO / "playbooks" / "directory.yml").exists():
                 converge("directory.yml", "directory")
         converge("mail.yml", "mail")

@@ -110,8 +110,24 @@ class VerifiedIMAP(imaplib.IMAP4_SSL):
         return self.ssl_context.wrap_socket(sock, server_hostname=self._server_name)
 
 
+def _quoted(value: str) -> str:
+    """An IMAP quoted string (imaplib sends arguments as they are: a space would split them)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _arrived_after(conn: imaplib.IMAP4, msg_id: bytes, after: float | None) -> bool:
+    if after is None:
+        return True
+    _typ, data = conn.fetch(msg_id, "(INTERNALDATE)")
+    stamp = imaplib.Internaldate2tuple(data[0] if isinstance(data[0], bytes) else b"")
+    return stamp is not None and time.mktime(stamp) >= after
+
+
 def imap_wait(req: dict[str, Any]) -> dict[str, Any]:
-    """IMAPS 993 (verified): log in, wait until the Message-ID is in INBOX, return it and the quota."""
+    """IMAPS 993 (verified): log in, wait until the Message-ID is in INBOX, return it and the quota.
+
+    Or another header: ``header`` + ``value`` (IMAP SEARCH HEADER, a substring), and ``after`` (epoch
+    seconds) to ignore messages that arrived earlier (e.g. an alert mail of a previous run)."""
     deadline = time.time() + req.get("timeout", 60)
     conn = VerifiedIMAP(req["address"], req["server_name"], tls_context(req["cafile"]))
     try:
@@ -121,8 +137,9 @@ def imap_wait(req: dict[str, Any]) -> dict[str, Any]:
         result["quota"] = repr(quota)   # e.g. [[b'"INBOX" "User quota"'], [b'"User quota" (STORAGE 0 2097152)']]
         while True:
             conn.select("INBOX")
-            _typ, data = conn.search(None, "HEADER", "Message-ID", req["message_id"])
-            ids = data[0].split()
+            _typ, data = conn.search(None, "HEADER", req.get("header", "Message-ID"),
+                                     _quoted(req.get("value") or req["message_id"]))
+            ids = [i for i in data[0].split() if _arrived_after(conn, i, req.get("after"))]
             if ids:
                 result["found_at"] = time.time()
                 _typ, fetched = conn.fetch(ids[-1], "(RFC822)")

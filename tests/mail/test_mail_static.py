@@ -11,30 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE = REPO / "roles" / "mail"
-
-
-def test_argument_specs_mirror_the_defaults() -> None:
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
-    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
-    options = specs["argument_specs"]["main"]["options"]
-    assert set(options) == set(defaults), set(options) ^ set(defaults)
-    for name, value in defaults.items():
-        assert options[name].get("default") == value, name
-        assert options[name].get("description"), f"{name} has no description"
-
-
-def test_every_concern_has_a_switch_and_a_tag() -> None:
-    main = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text(encoding="utf-8"))
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
-    for task in main:
-        concern = Path(task["ansible.builtin.import_tasks"]).stem
-        assert task["when"] == f"mail_{concern}_enabled | bool", task
-        assert defaults[f"mail_{concern}_enabled"] is True
-        assert f"mail_{concern}" in task["tags"]
 
 
 def test_secrets_are_never_in_the_repository() -> None:

@@ -72,7 +72,7 @@ def _playbook(name: str, limit: str) -> tuple[float, str]:
 def converged(lab: None) -> dict[str, float]:
     """Converge what the flows need, once per session: CA trust, directory, mail, SSO, webmail."""
     times: dict[str, float] = {}
-    chain = (("trust.yml", "pki,sso,mail"), ("directory.yml", "directory"),
+    chain = (("pki.yml", "pki,sso,mail"), ("directory.yml", "directory"),
              ("mail.yml", "mail"), ("sso.yml", "sso"), ("webmail.yml", "mail"))
     # EGOV_SSO_CONVERGE=sso.yml,webmail.yml: only these (the others' systems already converged)
     wanted = [p for p in os.environ.get("EGOV_SSO_CONVERGE", "").split(",") if p]

@@ -1,10 +1,10 @@
-"""A flows.py result (dict) as a classified outcome (see tests/trust/tlsrefusal.py)."""
+"""A flows.py result (dict) as a classified outcome (see tests/pki/tlsrefusal.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.trust.tlsrefusal import Outcome, classify_python_error, html_title
+from tests.pki.tlsrefusal import Outcome, classify_python_error, html_title
 
 __all__ = ["outcome_of"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pki.tlsrefusal import is_client_cert_refusal
 from tests.sso.refusal import outcome_of
-from tests.trust.tlsrefusal import is_client_cert_refusal
 
 REVOKED_400 = {
     "status": 400,

@@ -14,29 +14,6 @@ from tests.sso.flows import forms
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("role", ["sso", "webmail"])
-def test_argument_specs_mirror_defaults(role: str) -> None:
-    defaults = yaml.safe_load((REPO / "roles" / role / "defaults/main.yml").read_text())
-    spec = yaml.safe_load((REPO / "roles" / role / "meta/argument_specs.yml").read_text())
-    options = spec["argument_specs"]["main"]["options"]
-    assert set(options) == set(defaults)
-    for name, value in defaults.items():
-        assert options[name]["default"] == value, name
-        assert options[name]["description"], name
-
-
-@pytest.mark.parametrize("role", ["sso", "webmail"])
-def test_every_concern_has_a_switch_and_a_tag(role: str) -> None:
-    defaults = yaml.safe_load((REPO / "roles" / role / "defaults/main.yml").read_text())
-    tasks = yaml.safe_load((REPO / "roles" / role / "tasks/main.yml").read_text())
-    for task in tasks:
-        concern = Path(task["ansible.builtin.import_tasks"]).stem
-        assert task["when"] == f"{role}_{concern}_enabled | bool"
-        assert f"{role}_{concern}" in task["tags"]
-        assert f"{role}_{concern}_enabled" in defaults
-        assert (REPO / "roles" / role / "tasks" / f"{concern}.yml").exists()
-
-
 def test_the_webmail_reads_the_secret_the_sso_writes() -> None:
     sso = (REPO / "roles/sso/tasks/keys.yml").read_text()
     webmail = yaml.safe_load((REPO / "roles/webmail/defaults/main.yml").read_text())

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.pki.tlsrefusal import is_client_cert_refusal
 from tests.sso.conftest import SECRETS, inventory, official_password, record
 from tests.sso.refusal import outcome_of
-from tests.trust.tlsrefusal import is_client_cert_refusal
 
 pytestmark = pytest.mark.lab
 

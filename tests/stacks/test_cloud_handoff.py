@@ -35,7 +35,7 @@ def test_cli_handoff_writes_the_file(tmp_path: Path) -> None:
     out = tmp_path / "90-cloud-handoff.yml"
     result = CliRunner().invoke(cloud, ["handoff", "--outputs", str(RECORDED), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "25 hosts (8 with a floating IP)" in result.output
+    assert "27 hosts (9 with a floating IP)" in result.output
     assert yaml.safe_load(out.read_text(encoding="utf-8"))["all"]["hosts"]["dns-02"]["ansible_host"] == "10.94.2.13"
 
 

@@ -27,7 +27,8 @@ def test_plan_for_prod_lists_the_whole_dc(tmp_path: Path, province: Province) ->
     rows = [(r["type"], r["name"]) for r in data["resources"]]
     assert rows == sorted(rows)
     markdown = (tmp_path / "plan-prod.md").read_text(encoding="utf-8")
-    assert f"**{data['total']} resources.**" in markdown and "| `compute.Instance` | 25 |" in markdown
+    assert f"**{data['total']} resources.**" in markdown
+    assert f"| `compute.Instance` | {len(province.dc_hosts)} |" in markdown
     assert "Counts by type:" in result.output and "Policies: all 7 passed" in result.output
     assert "compute.Instance            mail-01" in result.output
 

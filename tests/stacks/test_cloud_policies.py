@@ -157,7 +157,7 @@ def test_pulumi_runtime_is_left_clean_between_runs(province: Province) -> None:
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_policy_config_agrees_with_the_stack_config(stack: str) -> None:
+def test_policy_config_agrees_with_the_stack_config(stack: str, province: Province) -> None:
     """The pack cannot read stack config: its --policy-pack-config file must say the same."""
     from egov.cloud.stack_config import read_stack_config
 
@@ -165,5 +165,7 @@ def test_policy_config_agrees_with_the_stack_config(stack: str) -> None:
     policy_config = read_policy_config(stack)
     assert sorted(policy_config["encrypted-volume-types"]["encryptedTypes"]) == sorted(
         stack_config.get("volumeTypes").values())
-    assert policy_config["san-capacity"]["capacityGb"] == stack_config.get("sanCapacityTb") * 1000
+    # a stack without sanCapacityTb takes the model's SAN (facts.baseline_2016.dc_san_tb)
+    san_tb = stack_config.get("sanCapacityTb") or province.source.facts.baseline_2016.dc_san_tb
+    assert policy_config["san-capacity"]["capacityGb"] == san_tb * 1000
     assert policy_config["required-metadata"]["environment"] == stack

@@ -135,9 +135,17 @@ def test_ssh_from_management_everywhere_and_from_site_management_only_to_the_bas
         source = rule.get("remoteIpPrefix") or rule.get("remoteAddressGroupId") or rule.get("remoteGroupId")
         by_group.setdefault(rule["securityGroupId"], set()).add(source)
     assert set(by_group) == {f"secgroup/sg-{name.replace('_', '-')}" for name in province.source.services}
-    for group, sources in by_group.items():
-        expected = {management} | ({"addressgroupv2/ag-site-management"} if group == "secgroup/sg-bastion" else set())
-        assert sources == expected, group
+    for service in province.source.services:
+        group = f"secgroup/sg-{service.replace('_', '-')}"
+        expected = set()
+        for flow in province.source.flows:
+            if flow.to == service and "ssh" in flow.listeners:
+                for source in flow.from_:
+                    rule = rule_source(province, source)
+                    expected.add(rule.value if rule.kind == "cidr" else f"addressgroupv2/ag-{rule.value}")
+        assert management in expected, service     # the model's management SSH reaches every DC host
+        assert by_group[group] == expected, group
+    assert by_group["secgroup/sg-bastion"] == {management, "addressgroupv2/ag-site-management"}
     assert all(s.get("remoteIpPrefix") != "0.0.0.0/0" for s in ssh)
 
 
@@ -159,12 +167,17 @@ def test_floating_ips_only_for_internet_facing_dmz_services(prod: MockedStack, p
     assert prod.outputs["load_balancers"]["portal"]["floating_ip"] == fips["fip-lb-portal"]["address"]
 
 
-def test_load_balancers_for_portal_and_webmail(prod: MockedStack) -> None:
+def test_load_balancers_for_portal_and_webmail(prod: MockedStack, province: Province) -> None:
     members = sorted((r.state["address"], int(r.state["protocolPort"])) for r in prod.of_type(MEMBER))
     assert members == [("10.94.1.13", 443), ("10.94.1.14", 443), ("10.94.1.15", 80), ("10.94.1.15", 443),
                        ("10.94.1.16", 80), ("10.94.1.16", 443)]
     webmail = prod.named("lsn-webmail-443").state
-    assert len(webmail["allowedCidrs"]) == 120, "webmail is for the sites only"
+    # the sites, and each host of a service the model lets probe it (the monitoring's blackbox), as /32
+    probes = {f"{h.address}/32" for flow in province.source.flows if flow.to == "mail" and "https" in flow.listeners
+              for src in flow.from_ if src.startswith("service:")
+              for h in province.dc_hosts if h.service == src.split(":", 1)[1]}
+    assert set(webmail["allowedCidrs"]) == {str(site.block) for site in province.sites} | probes, \
+        "webmail is for the sites (and the probes the model names) only"
     assert "allowedCidrs" not in prod.named("lsn-portal-443").state
 
 

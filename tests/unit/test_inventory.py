@@ -52,7 +52,7 @@ def ansible_inventory(env: str) -> dict:
 def test_ansible_sees_the_province(province, env) -> None:
     inv = ansible_inventory(env)
     hostvars = inv["_meta"]["hostvars"]
-    assert len(hostvars) == 146
+    assert len(hostvars) == 148
     assert inv["mail"]["hosts"] == ["mail-01", "mail-02"]
     assert len(inv["commune_firewalls"]["hosts"]) == 109
     assert len(inv["district_firewalls"]["hosts"]) == 11

@@ -7,6 +7,7 @@ listener's port changes all of them and nothing else.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,13 @@ def test_a_flow_naming_ports_is_refused(model_copy: Path, edit_yaml: Any) -> Non
 
 
 def test_unknown_listener_is_named_with_the_known_ones(model_copy: Path, edit_yaml: Any) -> None:
+    index: list[int] = []
+
     def change(data: dict[str, Any]) -> None:
-        data["flows"][2]["listeners"] = ["smpt"]
+        index.append(next(i for i, f in enumerate(data["flows"]) if f["to"] == "mail" and "smtp" in f["listeners"]))
+        data["flows"][index[0]]["listeners"] = ["smpt"]
     edit_yaml(model_copy / "province.yml", change)
-    found = [p for p in problems(model_copy) if "flows[2].listeners[0]" in p]
+    found = [p for p in problems(model_copy) if f"flows[{index[0]}].listeners[0]" in p]
     assert found and "no listener 'smpt'" in found[0] and "smtp" in found[0], found
 
 
@@ -89,8 +93,10 @@ def test_one_port_changed_in_the_model_changes_every_consumer(model_copy: Path, 
 
     def sg(province: Province) -> set[str]:
         return {r.description for r in ingress_rules(province)}
-    assert sg(before) - sg(after) == {"sites -> mail tcp/993", "service:mail -> mail tcp/993"}
-    assert sg(after) - sg(before) == {"sites -> mail tcp/1993", "service:mail -> mail tcp/1993"}
+    assert sg(before) - sg(after) == {"sites -> mail tcp/993", "service:mail -> mail tcp/993",
+                                      "service:monitoring -> mail tcp/993"}
+    assert sg(after) - sg(before) == {"sites -> mail tcp/1993", "service:mail -> mail tcp/1993",
+                                      "service:monitoring -> mail tcp/1993"}
 
     def policy(province: Province) -> set[str]:
         site = province.sites[0]
@@ -115,16 +121,21 @@ def test_host_firewall_opens_what_the_flows_admit(province: Province) -> None:
     management = str(province.source.addressing.dc_segments["management"].prefix)
     for group, entries in by_group.items():
         ssh = [e for e in entries if e["name"] == "ssh"]
-        assert ssh and ssh[0]["sources"][0] == management and ssh[0]["ports"] == [22], group
-        if group != "bastion":
+        assert ssh and ssh[0]["ports"] == [22], group
+        mgmt = ipaddress.ip_network(management)
+        assert any(mgmt.subnet_of(ipaddress.ip_network(s)) for s in ssh[0]["sources"]), group
+        if group == "backup":       # borg over SSH from every DC host (flow dc -> backup ssh)
+            assert ssh[0]["sources"] == [str(n) for n in ipaddress.collapse_addresses(
+                s.prefix for s in province.source.addressing.dc_segments.values())], group
+        elif group != "bastion":
             assert ssh[0]["sources"] == [management], group
     site_management = {str(s.vlan("management").network) for s in province.sites}
     assert set(_host_firewall(province, "bastion", "ssh")[0]["sources"]) == {management} | site_management
     # the ports the hand-written file opened and no flow needs are closed
     monitoring = {p for e in by_group["monitoring"] for p in e["ports"]}
-    assert monitoring == {22, 443}
+    assert monitoring == {22, 9100}     # 9100: every DC host's node exporter (host_listeners); UIs on loopback
     backup = {p for e in by_group["backup"] for p in e["ports"]}
-    assert backup == {22}
+    assert backup == {22, 9100}
 
 
 def test_the_committed_inventories_carry_the_services(province: Province) -> None:

@@ -55,7 +55,7 @@ def read_outputs(path: Path) -> dict[str, Any]:
 def host_connections(outputs: Mapping[str, Any], source: Path | str) -> list[HostConnection]:
     hosts = outputs.get("hosts")
     if not isinstance(hosts, Mapping) or not hosts:
-        raise HandoffError(source, "hosts", "missing or empty; is this the output of the soc-trang-cloud stack?")
+        raise HandoffError(source, "hosts", "missing or empty; is this the output of the egov-cloud stack?")
     out = []
     for name, entry in sorted(hosts.items()):
         key = f"hosts.{name}"

@@ -31,6 +31,9 @@ def _conf(state: Path, bind: str, mirror: str) -> Path:
         "Remap-secdeb: security.debian.org security.debian.org/debian-security deb.debian.org/debian-security "
         "/debian-security ; deb.debian.org/debian-security\n"
         "ExThreshold: 4\n"
+        # an upstream that stops sending is dropped (and retried) after 20 s instead of holding clients
+        "NetworkTimeout: 20\n"
+        "DlMaxRetries: 3\n"
         "ForeGround: 0\n"
     )
     return conf

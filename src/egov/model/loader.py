@@ -635,6 +635,14 @@ def _derive(pf: ProvinceFile, gso: GsoProvince, slugs: dict[str, str], ledger: A
     if portal_sites != facts.portal_component_sites:
         col.add(model_path, ("departments",), f"{len(departments)} departments + {len(districts)} districts = "
                 f"{portal_sites} component portals, the plan says {facts.portal_component_sites}", lines)
+    # DNS labels: a component portal's name (department code, district slug) must not shadow a service name
+    labels = Counter([label for service in pf.services.values() for label in service.names]
+                     + ([d.code for d in departments] + [s.slug for s in districts]
+                        if any(service.component_site_names for service in pf.services.values()) else []))
+    for label, count in sorted(labels.items()):
+        if count > 1:
+            col.add(model_path, "services", f"DNS name {label!r} is given {count} times (service names and "
+                    "component portals: department codes, district slugs)")
     oss_departments = sum(d.one_stop_shop for d in departments)
     expected_oss = facts.one_stop_shop_agencies - len(districts) - facts.one_stop_shop_communes
     if oss_departments != expected_oss:

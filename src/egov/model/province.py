@@ -100,6 +100,16 @@ class Province:
         return [*self.districts, *self.communes]
 
     @property
+    def short_name(self) -> str:
+        """The province's name as the systems show it (banner, webmail, SSO): the model's or `name`."""
+        return self.source.province.short_name or self.name
+
+    @property
+    def authority(self) -> str:
+        """The body the systems belong to (login banner): the model's or `name`."""
+        return self.source.province.authority or self.name
+
+    @property
     def services(self) -> dict[str, Service]:
         return dict(self.source.services)
 

@@ -46,6 +46,9 @@ Port = Annotated[str, Field(description="tcp/N, udp/N or a range tcp/N-M")]
 class ProvinceInfo(Strict):
     code: str = Field(pattern=r"^\d{2}$")
     name: str = Field(min_length=1)
+    # the names the systems show (login banner, webmail, SSO, portal titles): absent = `name`
+    short_name: str | None = Field(default=None, min_length=1)
+    authority: str | None = Field(default=None, min_length=1)
     slug: str
     domain: str
     timezone: str
@@ -164,6 +167,31 @@ def check_listeners(value: dict[str, list[str]]) -> dict[str, list[str]]:
 Listeners = Annotated[dict[str, list[Port]], Field(description="listener name -> its ports (tcp/N, udp/N-M)")]
 
 
+class BackupKeep(Strict):
+    """Archives kept per system (borg prune --keep-*): at least one is non-zero."""
+
+    daily: int = Field(default=7, ge=0, le=3660)
+    weekly: int = Field(default=4, ge=0, le=520)
+    monthly: int = Field(default=6, ge=0, le=1200)
+
+    @model_validator(mode="after")
+    def _keeps_something(self) -> BackupKeep:
+        if not (self.daily or self.weekly or self.monthly):
+            raise ValueError("a retention keeping no archive deletes every backup: keep at least one")
+        return self
+
+
+class BackupPolicy(Strict):
+    """services.backup.backup_policy: when backups, drills and compaction run (systemd OnCalendar)."""
+
+    schedule: str = Field(min_length=1, pattern=r"^[A-Za-z0-9*:., /~-]+$")
+    randomized_delay_minutes: int = Field(default=30, ge=0, le=720)
+    timeout_minutes: int = Field(default=120, ge=1, le=1440)
+    drill_schedule: str = Field(min_length=1, pattern=r"^[A-Za-z0-9*:., /~-]+$")
+    compact_schedule: str = Field(min_length=1, pattern=r"^[A-Za-z0-9*:., /~-]+$")
+    keep: BackupKeep = Field(default_factory=BackupKeep)
+
+
 class Service(Strict):
     description: str = Field(min_length=1)
     segment: SegmentName
@@ -177,6 +205,13 @@ class Service(Strict):
     # DNS names (labels under the province domain) with A records to every host of the service.
     names: list[str] = Field(default_factory=list)
     mailbox_quota_gb: float | None = Field(default=None, gt=0)
+    # the backup service's schedules and retention (roles backup_server and backup_client)
+    backup_policy: BackupPolicy | None = None
+    # the logs service's retention of the central store, in days (role log_server)
+    retention_days: int | None = Field(default=None, ge=1, le=3660)
+    # One more DNS name per component portal (each department's code, each district's slug), with A
+    # records to the service's hosts (the portal's balancer): egov.portal.component_sites.
+    component_site_names: bool = False
 
     @field_validator("listeners")
     @classmethod

@@ -146,6 +146,7 @@ class Renderer:
             "management_net": mgmt_net,
             "management_ports": management_ports,
             "deny_prefix": f"{policy['deny_log_prefix']} {device.name}",
+            "deny_group": policy.get("deny_log_group"),
         }
 
 

@@ -1,0 +1,114 @@
+"""Fixtures of the central-log lab tests (issue 16): the log host, a DC client, a commune's firewall
+and its LAN client.
+
+The site is the one the mail and SSO tests use (EGOV_LOGS_SITE, default an-hiep): `egov lab up
+--only dc --only site:<slug>` (additive) brings its firewall and LAN client up. `make lab-test`'s
+shared converge (EGOV_LAB_CONVERGED=1) covers the log host and the DC clients but not the site
+firewall, so the fixture converges what the firewall needs for its logs (baseline apt, packages and
+rsyslog concerns, the CA chain, playbooks/logs.yml) unless it is in place already
+(EGOV_LOGS_CONVERGE=1 forces it), and pushes the province policy onto it with `egov network push`
+(and removes it again afterwards if the firewall had none, as the other tests found it).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from egov import settings
+from egov.converge import parse_recap as recap
+
+REPO = Path(__file__).resolve().parents[2]
+INVENTORY = REPO / "inventories" / "lab"
+SITE = os.environ.get("EGOV_LOGS_SITE", "an-hiep")
+FIREWALL = f"fw-{SITE}"
+NETNS = f"egl-pc-{SITE}"
+LOG_HOST = os.environ.get("EGOV_LOGS_HOST", "logs-01")
+CLIENT = os.environ.get("EGOV_LOGS_CLIENT", "pki-01")      # a DC host of make lab-test's LAB_SYSTEMS
+STORE = "/var/log/remote"
+
+
+def run(argv: list[str], *, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    if check and proc.returncode != 0:
+        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def _addresses() -> dict[str, str]:
+    data = yaml.safe_load((INVENTORY / "hosts.yml").read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for group in data.values():
+        for name, hv in ((group or {}).get("hosts") or {}).items():
+            if isinstance(hv, dict) and "ansible_host" in hv:
+                found[name] = str(hv["ansible_host"])
+    return found
+
+
+@dataclass
+class LogLab:
+    addresses: dict[str, str]
+    site: str = SITE
+    firewall: str = FIREWALL
+    netns: str = NETNS
+    log_host: str = LOG_HOST
+    client: str = CLIENT
+    store: str = STORE
+
+    def ssh(self, host: str, command: str, *, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+                "-o", "ConnectTimeout=10", f"ansible@{self.addresses[host]}", f"sudo sh -c {shlex.quote(command)}"]
+        return run(argv, check=check, timeout=timeout)
+
+    def in_lan(self, argv: list[str], *, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        return run(["ip", "netns", "exec", self.netns, *argv], check=False, timeout=timeout)
+
+
+def _playbook(name: str, limit: str, *extra: str) -> None:
+    proc = run(["ansible-playbook", "-i", str(INVENTORY), str(REPO / "playbooks" / name), "--limit", limit, *extra],
+               timeout=1800, check=False)
+    failed = {h: c for h, c in recap(proc.stdout).items() if c.get("failed") or c.get("unreachable")}
+    if proc.returncode != 0 or failed:
+        pytest.fail(f"playbooks/{name} --limit {limit} failed {failed}:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}")
+
+
+FIREWALL_READY = ("systemctl is-active -q rsyslog ulogd2 && test -s /etc/ssl/egov/ca-chain.pem"
+                  " && grep -q gtls /etc/rsyslog.d/90-egov-forward.conf")
+
+
+@pytest.fixture(scope="session")
+def loglab() -> Iterator[LogLab]:
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    missing = [c for c in ("egov", "ansible-playbook", "systemd-nspawn", "ssh", "ip", "nc") if shutil.which(c) is None]
+    if missing:
+        pytest.skip(f"lab tooling missing ({', '.join(missing)}): run `make deps`")
+    run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{SITE}"], timeout=900)
+    if not Path(f"/run/netns/{NETNS}").exists():
+        pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
+    lab = LogLab(addresses=_addresses())
+    if not settings.lab_converged():
+        _playbook("site.yml", f"{LOG_HOST},{CLIENT}")
+    ready = lab.ssh(FIREWALL, FIREWALL_READY, check=False).returncode == 0
+    if os.environ.get("EGOV_LOGS_CONVERGE") == "1" or not ready:
+        _playbook("baseline.yml", FIREWALL, "--tags", "apt,packages,rsyslog")
+        _playbook("pki.yml", FIREWALL)
+        _playbook("logs.yml", FIREWALL)
+    had_policy = lab.ssh(FIREWALL, "nft list table inet egov_policy >/dev/null", check=False).returncode == 0
+    run(["egov", "network", "push", "--env", "lab", "--hosts-from", str(settings.lab_nodes_file()),
+         "--only", FIREWALL], timeout=300)
+    try:
+        yield lab
+    finally:
+        if not had_policy:
+            lab.ssh(FIREWALL, "nft delete table inet egov_policy", check=False)

@@ -1,0 +1,103 @@
+"""Fixtures of the portal lab tests (issue 13): the lab, one converge per session, a LAN client.
+
+Lab tests bring up what they need (`egov lab up --only dc --only site:<slug>`, additive) and, unless
+EGOV_LAB_CONVERGED=1 (`make lab-test` converged playbooks/site.yml already), converge the province
+DNS (the portal's names) and playbooks/portal.yml once. The client is the office LAN namespace of a
+commune (egl-pc-<slug>), the same one the mail and SSO tests use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from egov import settings
+from tests.mail.conftest import converge, inventory_hosts, lab_ca_bundle, run
+
+REPO = Path(__file__).resolve().parents[2]
+INVENTORY = REPO / "inventories" / "lab"
+CLIENT = Path(__file__).resolve().parent / "netns_client.py"
+SITE = os.environ.get("EGOV_PORTAL_SITE", "an-hiep")      # a commune of Châu Thành (as the mail/SSO tests)
+NETNS = f"egl-pc-{SITE}"
+PROVINCE = yaml.safe_load((INVENTORY / "group_vars" / "all" / "province.yml").read_text(encoding="utf-8"))
+SERVICES = yaml.safe_load((INVENTORY / "group_vars" / "all" / "services.yml").read_text(encoding="utf-8"))
+DOMAIN = PROVINCE["province_domain"]
+WEB = ["portal-web-01", "portal-web-02"]
+DB = ["portal-db-01", "portal-db-02"]
+ARB = "portal-arb-01"
+LB = "portal-lb-01"
+PORTAL_HOSTS = [*WEB, *DB, ARB, LB]
+# the 32 sites: the main portal on the province domain, one per department and district (the model's)
+SITES = [{"domain": DOMAIN, "title": PROVINCE["province_name"]}] + [
+    {"domain": f"{s['name']}.{DOMAIN}", "title": s["title"]} for s in SERVICES["egov_component_sites"]]
+
+
+@dataclass
+class Portal:
+    addresses: dict[str, str]
+    cafile: Path
+
+    def ssh(self, host: str, command: str, *, check: bool = True, timeout: float = 60) -> str:
+        quoted = "'" + command.replace("'", "'\"'\"'") + "'"
+        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+                f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
+        return run(argv, check=check, timeout=timeout).stdout
+
+    def client(self, action: str, **request: Any) -> dict[str, Any]:
+        """One probe of netns_client.py in the LAN client's namespace, toward the balancer."""
+        req = {"action": action, "address": self.addresses[LB], "cafile": str(self.cafile), **request}
+        proc = run(["ip", "netns", "exec", NETNS, sys.executable, str(CLIENT), json.dumps(req)],
+                   timeout=float(request.get("seconds", 0)) + 180, check=False)
+        assert proc.returncode == 0, f"{action} crashed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+    def galera(self, host: str) -> dict[str, Any]:
+        return dict(json.loads(self.ssh(host, "/usr/local/lib/egov-portal-db/egov-galera-state")))
+
+    def pool(self) -> dict[str, str]:
+        """haproxy's view of the pool: '<backend>/<server>' -> status (UP, DOWN, ...)."""
+        script = ("import socket; s=socket.socket(socket.AF_UNIX); s.connect('/run/haproxy/admin.sock'); "
+                  "s.sendall(b'show stat\\n'); print(b''.join(iter(lambda: s.recv(65536), b'')).decode())")
+        out = self.ssh(LB, f'python3 -c "{script}"')
+        rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
+        return {f"{r[0]}/{r[1]}": r[17] for r in rows if len(r) > 17 and r[1] not in ("FRONTEND", "BACKEND")}
+
+    def wait_pool(self, server: str, status: str, timeout: float = 60) -> float:
+        """Seconds until every backend shows `server` with `status` (fails after timeout)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            states = {k: v for k, v in self.pool().items() if k.endswith(f"/{server}")}
+            if states and all(v.startswith(status) for v in states.values()):
+                return time.monotonic() - started
+            time.sleep(1)
+        pytest.fail(f"{server} not {status} in the balancer's pool after {timeout}s: {self.pool()}")
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    missing = [c for c in ("egov", "ansible-playbook", "systemd-nspawn", "ssh", "ip") if shutil.which(c) is None]
+    if missing:
+        pytest.skip(f"lab tooling missing ({', '.join(missing)}): run `make deps`")
+    run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{SITE}"], timeout=900)
+    if not Path(f"/run/netns/{NETNS}").exists():
+        pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
+    up = set(settings.lab_state_dir().joinpath("up-hosts").read_text(encoding="utf-8").split())
+    if not set(PORTAL_HOSTS) <= up:
+        pytest.skip(f"portal hosts not up in the lab: {sorted(set(PORTAL_HOSTS) - up)}")
+    if not settings.lab_converged():
+        converge("dns.yml", "dns")
+        converge("portal.yml", ",".join(PORTAL_HOSTS))
+    yield Portal(addresses=inventory_hosts(), cafile=lab_ca_bundle(tmp_path_factory.mktemp("ca") / "lab-ca.pem"))
