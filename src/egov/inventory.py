@@ -191,19 +191,17 @@ def connection_vars(env: str, province: Province) -> dict[str, Any]:
         return {
             "ansible_user": "ansible",
             "ansible_become": True,
-            # the lab state directory on the controller (egov.settings): SSH key, known_hosts, CA, secrets;
-            # $EGOV_LAB_STATE moves it for plain ansible-playbook as for egov (one variable, the rest follows)
-            "egov_lab_state_dir": (f"{{{{ lookup('ansible.builtin.env', '{settings.LAB_STATE_ENV}')"
-                                   f" | default('{LAB_STATE_DIR}', true) }}}}"),
-            "ansible_ssh_private_key_file": "{{ egov_lab_state_dir }}/ssh/id_ed25519",
-            "ansible_ssh_common_args": ("-o UserKnownHostsFile={{ egov_lab_state_dir }}/ssh/known_hosts "
+            # the lab state directory on the controller (egov.settings): SSH key, known_hosts, CA, secrets
+            "egov_lab_state_dir": LAB_STATE_DIR,
+            "ansible_ssh_private_key_file": f"{LAB_STATE_DIR}/ssh/id_ed25519",
+            "ansible_ssh_common_args": (f"-o UserKnownHostsFile={LAB_STATE_DIR}/ssh/known_hosts "
                                         "-o StrictHostKeyChecking=yes"),
             "egov_environment": "lab",
             # the lab gateway's apt-cacher-ng plays the province mirror
             "egov_apt_proxy": f"http://{province.lab_gateway}:3142",
             # secrets generated at run time on the controller (passwords, bind secrets, keys):
             # outside the repository, readable by root only
-            "egov_secrets_dir": "{{ egov_lab_state_dir }}/secrets",
+            "egov_secrets_dir": f"{LAB_STATE_DIR}/secrets",
         }
     bastion = next(h for h in province.dc_hosts if h.service == "bastion")
     return {

@@ -12,9 +12,7 @@ environment switch they honour, is read here (at call time, so a changed environ
   on its hosts, or molecule's verify step follows its converge): the lab tests skip their own converge.
 
 The Ansible side gets the lab state directory from one variable, ``egov_lab_state_dir`` of the lab
-inventory (``inventories/lab/group_vars/all/connection.yml``): ``$EGOV_LAB_STATE``, else
-``DEFAULT_LAB_STATE``; the SSH key, known_hosts and secrets directory of the inventory follow it, for
-plain ``ansible-playbook`` as for ``egov`` (tests/unit/test_lab_state_env.py).
+inventory (``inventories/lab/group_vars/all/connection.yml``, generated from ``DEFAULT_LAB_STATE``).
 """
 
 from __future__ import annotations
