@@ -19,23 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from egov import settings  # noqa: E402
-
-HOSTS = yaml.safe_load((REPO / "inventories" / "lab" / "hosts.yml").read_text(encoding="utf-8"))
+from egov.inventory import host_addresses  # noqa: E402
 
 
 def addresses() -> dict[str, str]:
-    found: dict[str, str] = {}
-    for group in HOSTS.values():
-        for name, hv in ((group or {}).get("hosts") or {}).items():
-            if isinstance(hv, dict) and "ansible_host" in hv:
-                found[name] = str(hv["ansible_host"])
-    return found
+    return host_addresses(REPO / "inventories" / "lab")
 
 
 def ssh(address: str, command: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:

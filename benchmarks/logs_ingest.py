@@ -21,24 +21,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from egov import settings  # noqa: E402
+from egov.inventory import host_addresses  # noqa: E402
 
 STORE = "/var/log/remote"
 
 
 def addresses() -> dict[str, str]:
-    data = yaml.safe_load((REPO / "inventories" / "lab" / "hosts.yml").read_text(encoding="utf-8"))
-    found: dict[str, str] = {}
-    for group in data.values():
-        for name, hv in ((group or {}).get("hosts") or {}).items():
-            if isinstance(hv, dict) and "ansible_host" in hv:
-                found[name] = str(hv["ansible_host"])
-    return found
+    return host_addresses(REPO / "inventories" / "lab")
 
 
 def ssh(address: str, command: str, timeout: float = 300) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,3 +61,25 @@ def edit_gso() -> Callable[[Path, Callable[[Any], None]], None]:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
     return edit
+
+
+def run(argv: list[str], *, timeout: float = 120, check: bool = True, input: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A bounded command from the repository root; with check, a failure fails the test with its output."""
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input, cwd=REPO,
+                          env={**os.environ, **(env or {})})
+    if check and proc.returncode != 0:
+        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def lab_site_up(site: str, netns: str) -> None:
+    """Skip unless root and the lab tooling are here; bring the DC and `site` up; its LAN client must exist."""
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    missing = [c for c in ("egov", "ansible-playbook", "systemd-nspawn", "ssh", "ip") if shutil.which(c) is None]
+    if missing:
+        pytest.skip(f"lab tooling missing ({', '.join(missing)}): run `make deps`")
+    run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{site}"], timeout=900)
+    if not Path(f"/run/netns/{netns}").exists():
+        pytest.skip(f"the LAN client namespace {netns} is missing after `egov lab up`")

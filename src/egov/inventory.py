@@ -410,3 +410,22 @@ def stale_files(province: Province, root: Path, envs: Iterable[str] = ENVIRONMEN
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(str(path))
     return stale
+
+
+def host_addresses(inventory_dir: Path) -> dict[str, str]:
+    """host -> ansible_host of a generated inventory (hosts.yml, every group at any depth)."""
+    data = yaml.safe_load((inventory_dir / "hosts.yml").read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for name, hv in (node.get("hosts") or {}).items():
+            if isinstance(hv, dict) and "ansible_host" in hv:
+                found[name] = str(hv["ansible_host"])
+        for child in (node.get("children") or {}).values():
+            walk(child)
+
+    for group in data.values():
+        walk(group)
+    return found

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from egov import settings
 from egov.converge import parse_recap as recap
+from egov.inventory import host_addresses
+from tests.conftest import run
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
@@ -34,23 +35,6 @@ NETNS = f"egl-pc-{SITE}"
 LOG_HOST = os.environ.get("EGOV_LOGS_HOST", "logs-01")
 CLIENT = os.environ.get("EGOV_LOGS_CLIENT", "pki-01")      # a DC host of make lab-test's LAB_SYSTEMS
 STORE = "/var/log/remote"
-
-
-def run(argv: list[str], *, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    if check and proc.returncode != 0:
-        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
-def _addresses() -> dict[str, str]:
-    data = yaml.safe_load((INVENTORY / "hosts.yml").read_text(encoding="utf-8"))
-    found: dict[str, str] = {}
-    for group in data.values():
-        for name, hv in ((group or {}).get("hosts") or {}).items():
-            if isinstance(hv, dict) and "ansible_host" in hv:
-                found[name] = str(hv["ansible_host"])
-    return found
 
 
 @dataclass
@@ -96,7 +80,7 @@ def loglab() -> Iterator[LogLab]:
     run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{SITE}"], timeout=900)
     if not Path(f"/run/netns/{NETNS}").exists():
         pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
-    lab = LogLab(addresses=_addresses())
+    lab = LogLab(addresses=host_addresses(INVENTORY))
     if not settings.lab_converged():
         _playbook("site.yml", f"{LOG_HOST},{CLIENT}")
     ready = lab.ssh(FIREWALL, FIREWALL_READY, check=False).returncode == 0

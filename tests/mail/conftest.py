@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ import yaml
 
 from egov import settings
 from egov.converge import parse_recap as recap  # host -> {ok, changed, failed, ...}
+from egov.inventory import host_addresses
+from tests.conftest import lab_site_up, run
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
@@ -46,30 +47,9 @@ DKIM_SELECTOR = os.environ.get("EGOV_MAIL_DKIM_SELECTOR", "egov2026")
 DNS_SERVERS = list(PROVINCE["province_dns_servers"])
 
 
-def run(argv: list[str], *, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    if check and proc.returncode != 0:
-        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
 def inventory_hosts() -> dict[str, str]:
     """host -> ansible_host of the lab inventory."""
-    data = yaml.safe_load((INVENTORY / "hosts.yml").read_text(encoding="utf-8"))
-    found: dict[str, str] = {}
-
-    def walk(node: Any) -> None:
-        if not isinstance(node, dict):
-            return
-        for name, hv in (node.get("hosts") or {}).items():
-            if isinstance(hv, dict) and "ansible_host" in hv:
-                found[name] = str(hv["ansible_host"])
-        for child in (node.get("children") or {}).values():
-            walk(child)
-
-    for group in data.values():
-        walk(group)
-    return found
+    return host_addresses(INVENTORY)
 
 
 def playbook(name: str, limit: str, *extra: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
@@ -126,14 +106,7 @@ def lab_ca_bundle(target: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
-    missing = [c for c in ("egov", "ansible-playbook", "systemd-nspawn", "ssh", "ip") if shutil.which(c) is None]
-    if missing:
-        pytest.skip(f"lab tooling missing ({', '.join(missing)}): run `make deps`")
-    run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{SITE}"], timeout=900)
-    if not Path(f"/run/netns/{NETNS}").exists():
-        pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
+    lab_site_up(SITE, NETNS)
     # EGOV_LAB_CONVERGED=1: `make lab-test` converged playbooks/site.yml (twice) on these hosts already
     if not settings.lab_converged():
         if os.environ.get("EGOV_MAIL_NO_DEPS") != "1":

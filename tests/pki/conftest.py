@@ -20,6 +20,7 @@ import yaml
 
 from egov import settings
 from egov.converge import parse_recap as recap  # host -> {ok, changed, failed, ...}
+from tests.conftest import run
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
@@ -34,15 +35,6 @@ PROVINCE = yaml.safe_load((INVENTORY / "group_vars" / "all" / "province.yml").re
 DOMAIN = PROVINCE["province_domain"]
 VALID_OFFICIALS = ["snv.001", "chau-thanh.001", "an-hiep.001"]
 REVOKED_OFFICIALS = ["stttt.099"]
-
-
-def run(argv: list[str], *, timeout: float = 120, check: bool = True, input: str | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input, cwd=REPO,
-                          env={**os.environ, **(env or {})})
-    if check and proc.returncode != 0:
-        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
 
 
 def host_address(host: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -22,7 +21,8 @@ import pytest
 import yaml
 
 from egov import settings
-from tests.mail.conftest import converge, inventory_hosts, lab_ca_bundle, run
+from tests.conftest import lab_site_up, run
+from tests.mail.conftest import converge, inventory_hosts, lab_ca_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
@@ -86,17 +86,13 @@ class Portal:
 
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
-    missing = [c for c in ("egov", "ansible-playbook", "systemd-nspawn", "ssh", "ip") if shutil.which(c) is None]
-    if missing:
-        pytest.skip(f"lab tooling missing ({', '.join(missing)}): run `make deps`")
-    run(["egov", "lab", "up", "--only", "dc", "--only", f"site:{SITE}"], timeout=900)
-    if not Path(f"/run/netns/{NETNS}").exists():
-        pytest.skip(f"the LAN client namespace {NETNS} is missing after `egov lab up`")
+    lab_site_up(SITE, NETNS)
     up = set(settings.lab_state_dir().joinpath("up-hosts").read_text(encoding="utf-8").split())
     if not set(PORTAL_HOSTS) <= up:
         pytest.skip(f"portal hosts not up in the lab: {sorted(set(PORTAL_HOSTS) - up)}")
+    systems = set(os.environ.get("EGOV_LAB_SYSTEMS", "").split(","))
+    if settings.lab_converged() and not {"portal_web", "portal"} & systems:
+        pytest.skip("the shared converge (EGOV_LAB_SYSTEMS) does not include the portal yet")
     if not settings.lab_converged():
         converge("dns.yml", "dns")
         converge("portal.yml", ",".join(PORTAL_HOSTS))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mail.conftest import run
+from tests.conftest import run
 from tests.portal.conftest import ARB, DB, DOMAIN, LB, SITES, WEB, Portal
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("portal")]
