@@ -8,6 +8,7 @@ checked everywhere before the effective part is skipped in a container.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from typing import Any
 
@@ -297,6 +298,14 @@ def check_nft(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) -> N
     assert re.search(check["regex"], lab.nft_table), f"nft ruleset lacks /{check['regex']}/"
 
 
+def _covers(element: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """True when an nft set element (address or prefix; not a named set) contains the whole of `net`."""
+    try:
+        return net.subnet_of(ipaddress.ip_network(element, strict=False))  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return False
+
+
 GUARD_RULE = 'ip saddr @ssh_guard tcp dport 22 accept comment "ssh: the controller (lockout guard)"'
 
 
@@ -305,9 +314,11 @@ def check_nft_ssh(lab: LabHost, control: dict[str, Any], check: dict[str, Any]) 
     table = lab.nft_table
     assert table, "table inet host_firewall is not loaded"
     mgmt = lab.inv.vars["province_dc_segments"]["management"]["prefix"]
-    m = re.search(rf'ip saddr (\{{[^}}]*\b{re.escape(mgmt)}\b[^}}]*\}}|{re.escape(mgmt)}) tcp dport 22 accept '
-                  r'comment "ssh"', table)
-    assert m, f"no ssh rule from {mgmt}: {table}"
+    net = ipaddress.ip_network(mgmt)
+    sources = [e.strip() for m in re.finditer(r'ip saddr (\{[^}]*\}|\S+) tcp dport 22 accept comment "ssh"', table)
+               for e in m.group(1).strip("{}").split(",")]
+    covering = [e for e in sources if _covers(e, net)]
+    assert covering, f"no ssh rule admits {mgmt} (ssh sources: {sources}): {table}"
     assert GUARD_RULE in table, f"the controller's lockout guard is missing: {table}"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.baseline.catalogue import InventoryHost, controls
-from tests.baseline.checks import LabHost, check_command
+from tests.baseline.checks import LabHost, check_command, check_nft_ssh
 
 COMMANDS = [c for c in controls() if c["check"]["type"] == "command"]
 
@@ -164,3 +164,28 @@ def test_no_stdout_empty_pipeline_hides_its_first_command() -> None:
         if c["check"].get("stdout_empty") and "|" in cmd.split("'")[0] and not re.match(r"^\w+=\$\(", cmd):
             hiding.append(c["id"])
     assert not hiding, f"stdout_empty pipelines that hide a failure: {hiding}"
+
+
+def nft_lab(table: str) -> LabHost:
+    host = lab(FakeBackend(Result(0, table)))
+    host.inv.vars["province_dc_segments"] = {"management": {"prefix": "10.94.0.0/24"}}
+    return host
+
+
+GUARD = 'ip saddr @ssh_guard tcp dport 22 accept comment "ssh: the controller (lockout guard)"\n'
+
+
+@pytest.mark.parametrize("sources", ["10.94.0.0/24", "10.94.0.0/22", "{ 10.94.8.0/24, 10.94.0.0/23 }"])
+def test_nft_ssh_accepts_a_rule_covering_the_management_segment(sources: str) -> None:
+    check_nft_ssh(nft_lab(GUARD + f'ip saddr {sources} tcp dport 22 accept comment "ssh"\n'), {}, {})
+
+
+@pytest.mark.parametrize("sources", ["10.94.1.0/24", "10.94.0.0/25", "{ 10.94.0.1, 10.94.2.0/24 }"])
+def test_nft_ssh_refuses_a_rule_not_covering_the_management_segment(sources: str) -> None:
+    with pytest.raises(AssertionError, match=re.escape("no ssh rule admits 10.94.0.0/24")):
+        check_nft_ssh(nft_lab(GUARD + f'ip saddr {sources} tcp dport 22 accept comment "ssh"\n'), {}, {})
+
+
+def test_nft_ssh_requires_the_lockout_guard() -> None:
+    with pytest.raises(AssertionError, match="lockout guard"):
+        check_nft_ssh(nft_lab('ip saddr 10.94.0.0/24 tcp dport 22 accept comment "ssh"\n'), {}, {})
