@@ -25,6 +25,6 @@ class BackupContainers(pulumi.ComponentResource):
                     name=naming.backup_container(service), versioning=True,
                     metadata=labels.of_service(province, service, settings.environment).metadata()),
                 opts=child)
-            for service in province.source.services
+            for service in province.cloud_services
         }
         self.register_outputs({"containers": len(self.containers)})

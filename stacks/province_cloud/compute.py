@@ -42,7 +42,7 @@ class DcInstances(pulumi.ComponentResource):
             naming.keypair(settings.environment), openstack.compute.KeypairArgs(
                 name=naming.keypair(settings.environment), public_key=settings.ssh_public_key),
             opts=self._child)
-        ha_groups = sorted({h.ha_group for h in province.dc_hosts if h.ha_group})
+        ha_groups = sorted({h.ha_group for h in province.cloud_hosts if h.ha_group})
         self.server_groups = {
             group: openstack.compute.ServerGroup(
                 naming.server_group(group), openstack.compute.ServerGroupArgs(
@@ -52,7 +52,7 @@ class DcInstances(pulumi.ComponentResource):
         }
         public = set(exposure.hosts_with_floating_ip(province))
         self.hosts = {host.name: self._host(host, fabric, security, host.name in public)
-                      for host in province.dc_hosts}
+                      for host in province.cloud_hosts}
         self.register_outputs({"hosts": len(self.hosts)})
 
     def _host(self, host: DcHost, fabric: NetworkFabric, security: SecurityGroups,

@@ -18,10 +18,13 @@ class LoadBalancerSpec:
     name: str
     service: str
     ports: tuple[str, ...]
+    # the model's lab stand-in of this balancer: the VIP takes its address, so the DNS names the
+    # model gives the stand-in (www, portal, the component sites) point at the balancer in production
+    stand_in: str | None = None
 
 
 LOAD_BALANCERS = (
-    LoadBalancerSpec(name="portal", service="portal_web", ports=("tcp/80", "tcp/443")),
+    LoadBalancerSpec(name="portal", service="portal_web", ports=("tcp/80", "tcp/443"), stand_in="portal_lb"),
     LoadBalancerSpec(name="webmail", service="mail", ports=("tcp/443",)),
 )
 
@@ -46,6 +49,27 @@ def check_load_balancers(province: Province) -> None:
         stray = [port for port in spec.ports if port not in service.listens]
         if stray:
             raise ValueError(f"load balancer {spec.name!r}: {spec.service!r} does not listen on {stray}")
+        if spec.stand_in is not None:
+            _check_stand_in(province, spec)
+
+
+def _check_stand_in(province: Province, spec: LoadBalancerSpec) -> None:
+    stand_in = province.source.services.get(spec.stand_in or "")
+    if stand_in is None or not stand_in.lab_stand_in:
+        raise ValueError(f"load balancer {spec.name!r}: {spec.stand_in!r} is no service with `lab_stand_in`")
+    if stand_in.hosts != 1 or stand_in.segment != province.source.services[spec.service].segment:
+        raise ValueError(f"load balancer {spec.name!r}: its stand-in {spec.stand_in!r} must be one host in the "
+                         "segment of the VIP")
+    missing = [port for port in spec.ports if port not in stand_in.listens]
+    if missing:
+        raise ValueError(f"load balancer {spec.name!r}: its stand-in {spec.stand_in!r} does not listen on {missing}")
+
+
+def vip_address(province: Province, spec: LoadBalancerSpec) -> str | None:
+    """The VIP's fixed address: the stand-in's model address (None: Octavia picks one)."""
+    if spec.stand_in is None:
+        return None
+    return next(str(h.address) for h in province.dc_hosts if h.service == spec.stand_in)
 
 
 def lb_has_floating_ip(province: Province, spec: LoadBalancerSpec) -> bool:
@@ -57,7 +81,7 @@ def hosts_with_floating_ip(province: Province) -> list[str]:
     balanced: dict[str, set[str]] = {}
     for spec in LOAD_BALANCERS:
         balanced.setdefault(spec.service, set()).update(spec.ports)
-    return [host.name for host in province.dc_hosts
+    return [host.name for host in province.cloud_hosts
             if host.segment == "dmz" and internet_ports(province, host.service) - balanced.get(host.service, set())]
 
 

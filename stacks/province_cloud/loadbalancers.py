@@ -37,6 +37,7 @@ class LoadBalancers(pulumi.ComponentResource):
             lb = openstack.loadbalancer.LoadBalancer(
                 naming.load_balancer(spec.name), openstack.loadbalancer.LoadBalancerArgs(
                     name=naming.load_balancer(spec.name), vip_subnet_id=subnet.id,
+                    vip_address=exposure.vip_address(province, spec),
                     description=f"{spec.name}: {service.description}", tags=tags),
                 opts=child)
             self.balancers[spec.name] = lb

@@ -39,7 +39,7 @@ class SecurityGroups(pulumi.ComponentResource):
                     name=naming.security_group(service), description=f"ingress of {service} from the flow matrix",
                     delete_default_rules=False, tags=labels.of_service(province, service, env).tags()),
                 opts=child)
-            for service in province.source.services
+            for service in province.cloud_services
         }
         self.rules = ingress_rules(province, lb_reach)
         numbers: Counter[str] = Counter()

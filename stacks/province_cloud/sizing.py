@@ -51,7 +51,7 @@ def volumes_for(province: Province, host: DcHost, scale_pct: int, bulk_threshold
 
 
 def all_volumes(province: Province, scale_pct: int, bulk_threshold_gb: int) -> list[VolumeSpec]:
-    return [spec for host in province.dc_hosts for spec in volumes_for(province, host, scale_pct, bulk_threshold_gb)]
+    return [spec for host in province.cloud_hosts for spec in volumes_for(province, host, scale_pct, bulk_threshold_gb)]
 
 
 def total_gb(volumes: list[VolumeSpec]) -> int:

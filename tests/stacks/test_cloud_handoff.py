@@ -22,20 +22,25 @@ def test_recorded_outputs_become_the_inventory_connection_data(province: Provinc
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     hosts = data["all"]["hosts"]
     assert {name: entry["ansible_host"] for name, entry in hosts.items()} == {h.name: str(h.address)
-                                                                             for h in province.dc_hosts}
+                                                                             for h in province.cloud_hosts}
     assert hosts["mail-01"]["cloud_floating_ip"].startswith("203.0.113.")
     assert "cloud_floating_ip" not in hosts["bastion-01"]
     assert hosts["backup-01"]["cloud_segment"] == "storage"
-    assert data["all"]["vars"]["cloud_load_balancers"]["portal"]["vip_address"] == "10.94.1.200"
+    # the portal VIP has the address of its lab stand-in (portal-lb-01), which the DNS names point at
+    stand_in = next(h for h in province.dc_hosts if h.service == "portal_lb")
+    assert data["all"]["vars"]["cloud_load_balancers"]["portal"]["vip_address"] == str(stand_in.address)
+    assert stand_in.name not in hosts
     text = out.read_text(encoding="utf-8")
     assert "[secret]" not in text and "password" not in text
 
 
-def test_cli_handoff_writes_the_file(tmp_path: Path) -> None:
+def test_cli_handoff_writes_the_file(province: Province, tmp_path: Path) -> None:
     out = tmp_path / "90-cloud-handoff.yml"
     result = CliRunner().invoke(cloud, ["handoff", "--outputs", str(RECORDED), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "27 hosts (9 with a floating IP)" in result.output
+    # every DC host but the lab's stand-in balancer; 8 public: 2 mail, sso... (not portal-lb-01)
+    assert f"{len(province.cloud_hosts)} hosts (8 with a floating IP)" in result.output
+    assert len(province.cloud_hosts) == len(province.dc_hosts) - 1
     assert yaml.safe_load(out.read_text(encoding="utf-8"))["all"]["hosts"]["dns-02"]["ansible_host"] == "10.94.2.13"
 
 

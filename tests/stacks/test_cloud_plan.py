@@ -19,8 +19,8 @@ def test_plan_for_prod_lists_the_whole_dc(tmp_path: Path, province: Province) ->
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "plan-prod.json").read_text(encoding="utf-8"))
     names = {r["name"] for r in data["resources"]}
-    assert {h.name for h in province.dc_hosts} <= names
-    assert data["counts"]["compute.Instance"] == len(province.dc_hosts)
+    assert {h.name for h in province.cloud_hosts} <= names
+    assert data["counts"]["compute.Instance"] == len(province.cloud_hosts)
     assert data["total"] == sum(data["counts"].values()) == len(data["resources"])
     assert data["policies"]["passed"] is True and len(data["policies"]["checked"]) == 7
     assert data["outputs"]["database_admin_passwords"] == "[secret]"
@@ -28,7 +28,7 @@ def test_plan_for_prod_lists_the_whole_dc(tmp_path: Path, province: Province) ->
     assert rows == sorted(rows)
     markdown = (tmp_path / "plan-prod.md").read_text(encoding="utf-8")
     assert f"**{data['total']} resources.**" in markdown
-    assert f"| `compute.Instance` | {len(province.dc_hosts)} |" in markdown
+    assert f"| `compute.Instance` | {len(province.cloud_hosts)} |" in markdown
     assert "Counts by type:" in result.output and "Policies: all 7 passed" in result.output
     assert "compute.Instance            mail-01" in result.output
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,8 +31,8 @@ MEMBER = "openstack:loadbalancer/member:Member"
 
 def test_one_instance_per_dc_host_named_by_hostname(prod: MockedStack, province: Province) -> None:
     instances = {r.name: r for r in prod.of_type(INSTANCE)}
-    assert sorted(instances) == sorted(h.name for h in province.dc_hosts)
-    for host in province.dc_hosts:
+    assert sorted(instances) == sorted(h.name for h in province.cloud_hosts)
+    for host in province.cloud_hosts:
         state = instances[host.name].state
         assert state["name"] == host.name
         assert state["accessIpV4"] == str(host.address)
@@ -44,7 +47,7 @@ def test_flavors_come_from_stack_config(prod: MockedStack, staging: MockedStack)
 
 
 def test_ownership_metadata_matches_the_model(prod: MockedStack, province: Province) -> None:
-    for host in province.dc_hosts:
+    for host in province.cloud_hosts:
         service = province.source.services[host.service]
         meta = prod.named(host.name).state["metadata"]
         assert meta["owner"] == service.owner
@@ -63,13 +66,13 @@ def test_networks_and_subnets_follow_the_ip_plan(prod: MockedStack, province: Pr
         assert state["cidr"] == str(spec.prefix)
         assert state["gatewayIp"] == str(spec.prefix.network_address + 1)
         pool = state["allocationPools"][0]
-        hosts = [h.address for h in province.dc_hosts if h.segment == segment]
+        hosts = [h.address for h in province.cloud_hosts if h.segment == segment]
         assert all(h < ipaddress.IPv4Address(pool["start"]) for h in hosts), "a model host is in Neutron's pool"
     assert prod.named("rtr-dc").state["externalNetworkId"] == "external-network-id"
 
 
 def test_ports_carry_the_model_addresses_and_one_security_group(prod: MockedStack, province: Province) -> None:
-    for host in province.dc_hosts:
+    for host in province.cloud_hosts:
         port = prod.named(f"port-{host.name}").state
         assert port["fixedIps"][0]["ipAddress"] == str(host.address)
         assert port["networkId"] == f"network/net-{host.segment}"
@@ -77,11 +80,11 @@ def test_ports_carry_the_model_addresses_and_one_security_group(prod: MockedStac
 
 
 def test_every_ha_pair_has_an_anti_affinity_group(prod: MockedStack, province: Province) -> None:
-    ha_groups = {h.ha_group for h in province.dc_hosts if h.ha_group}
+    ha_groups = {h.ha_group for h in province.cloud_hosts if h.ha_group}
     groups = {r.name: r.state for r in prod.of_type(SERVER_GROUP)}
     assert sorted(groups) == sorted(f"sgrp-{g.replace('_', '-')}" for g in ha_groups)
     assert {g["policies"] for g in groups.values()} == {"anti-affinity"}
-    for host in province.dc_hosts:
+    for host in province.cloud_hosts:
         hints = prod.named(host.name).state.get("schedulerHints")
         if host.ha_group:
             assert hints == [{"group": f"servergroup/sgrp-{host.ha_group.replace('_', '-')}"}]
@@ -108,14 +111,19 @@ def test_volume_totals_fit_the_san_and_staging_is_scaled(prod: MockedStack, stag
     assert prod_total == prod.outputs["requested_storage_gb"]
     assert prod_total <= province.source.facts.baseline_2016.dc_san_tb * 1000
     assert staging_total < prod_total / 10
-    assert len(prod.of_type(VOLUME)) == len(staging.of_type(VOLUME)) == len(province.dc_hosts) + 2
+    assert len(prod.of_type(VOLUME)) == len(staging.of_type(VOLUME)) == len(province.cloud_hosts) + 2
 
 
 def test_security_group_rules_cover_the_flow_matrix_and_nothing_else(prod: MockedStack, province: Province) -> None:
     rules = {(r.state["securityGroupId"], r.state["protocol"], int(r.state["portRangeMin"]), r.state["description"])
              for r in prod.of_type(RULE)}
+    stand_ins = set(province.source.services) - set(province.cloud_services)
     for flow in province.source.flows:
+        if flow.to in stand_ins:
+            continue
         for source in flow.from_:
+            if source.removeprefix("service:") in stand_ins:
+                continue
             for port in flow.ports:
                 proto, _, numbers = port.partition("/")
                 key = (f"secgroup/sg-{flow.to.replace('_', '-')}", proto, int(numbers.split("-")[0]),
@@ -124,6 +132,9 @@ def test_security_group_rules_cover_the_flow_matrix_and_nothing_else(prod: Mocke
     labels = {r.state["description"].split(" -> ")[0] for r in prod.of_type(RULE)}
     flow_sources = {s for f in province.source.flows for s in f.from_}
     assert labels - flow_sources == {"lb:portal", "lb:webmail"}
+    assert stand_ins == {"portal_lb"}
+    assert not any("portal_lb" in r.state["description"] or r.state["securityGroupId"] == "secgroup/sg-portal-lb"
+                   for r in prod.of_type(RULE)), "the lab's stand-in balancer has no rules in the cloud"
 
 
 def test_ssh_from_management_everywhere_and_from_site_management_only_to_the_bastion(
@@ -134,8 +145,8 @@ def test_ssh_from_management_everywhere_and_from_site_management_only_to_the_bas
     for rule in ssh:
         source = rule.get("remoteIpPrefix") or rule.get("remoteAddressGroupId") or rule.get("remoteGroupId")
         by_group.setdefault(rule["securityGroupId"], set()).add(source)
-    assert set(by_group) == {f"secgroup/sg-{name.replace('_', '-')}" for name in province.source.services}
-    for service in province.source.services:
+    assert set(by_group) == {f"secgroup/sg-{name.replace('_', '-')}" for name in province.cloud_services}
+    for service in province.cloud_services:
         group = f"secgroup/sg-{service.replace('_', '-')}"
         expected = set()
         for flow in province.source.flows:
@@ -175,15 +186,38 @@ def test_load_balancers_for_portal_and_webmail(prod: MockedStack, province: Prov
     # the sites, and each host of a service the model lets probe it (the monitoring's blackbox), as /32
     probes = {f"{h.address}/32" for flow in province.source.flows if flow.to == "mail" and "https" in flow.listeners
               for src in flow.from_ if src.startswith("service:")
-              for h in province.dc_hosts if h.service == src.split(":", 1)[1]}
+              for h in province.cloud_hosts if h.service == src.split(":", 1)[1]}
     assert set(webmail["allowedCidrs"]) == {str(site.block) for site in province.sites} | probes, \
         "webmail is for the sites (and the probes the model names) only"
     assert "allowedCidrs" not in prod.named("lsn-portal-443").state
 
 
+def test_the_portal_vip_takes_the_address_of_its_lab_stand_in(prod: MockedStack, province: Province) -> None:
+    stand_in = next(h for h in province.dc_hosts if h.service == "portal_lb")
+    assert prod.named("lb-portal").inputs["vipAddress"] == str(stand_in.address)
+    assert prod.outputs["load_balancers"]["portal"]["vip_address"] == str(stand_in.address)
+    assert "vipAddress" not in prod.named("lb-webmail").inputs
+    names = {r.name for r in prod.resources}
+    assert not any(stand_in.name in name for name in names), "no instance, port or volume for the stand-in"
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"hosts": 2}, "must be one host in the segment of the VIP"),
+    ({"segment": "services"}, "must be one host in the segment of the VIP"),
+    ({"listeners": {"https": ["tcp/443"]}}, "does not listen on ['tcp/80']"),
+    ({"lab_stand_in": None}, "is no service with `lab_stand_in`"),
+])
+def test_a_balancer_stand_in_must_match_its_balancer(province: Province, change: dict[str, Any], problem: str) -> None:
+    services = dict(province.source.services)
+    services["portal_lb"] = services["portal_lb"].model_copy(update=change)
+    spoiled = dataclasses.replace(province, source=province.source.model_copy(update={"services": services}))
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        exposure.check_load_balancers(spoiled)
+
+
 def test_backup_containers_and_keypair(prod: MockedStack, province: Province) -> None:
     assert prod.outputs["backup_containers"] == sorted(f"backup-{s.replace('_', '-')}"
-                                                       for s in province.source.services)
+                                                       for s in province.cloud_services)
     assert prod.named("backup-mail").state["versioning"] is True
     assert prod.named("kp-prod-ops").state["publicKey"].startswith("ssh-ed25519 ")
 
@@ -191,7 +225,7 @@ def test_backup_containers_and_keypair(prod: MockedStack, province: Province) ->
 def test_outputs_name_every_host_at_its_model_address(prod: MockedStack, province: Province) -> None:
     hosts = prod.outputs["hosts"]
     assert {name: entry["address"] for name, entry in hosts.items()} == {h.name: str(h.address)
-                                                                         for h in province.dc_hosts}
+                                                                         for h in province.cloud_hosts}
     assert hosts["sso-01"]["floating_ip"].startswith("203.0.113.")
     assert hosts["bastion-01"]["floating_ip"] is None
 

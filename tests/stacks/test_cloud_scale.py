@@ -36,7 +36,7 @@ def test_whole_province_at_double_ha_scale(tmp_path: Path, province: Province) -
     elapsed = time.monotonic() - started
 
     instances = stack.of_type("openstack:compute/instance:Instance")
-    assert len(instances) == len(scaled.dc_hosts)
+    assert len(instances) == len(scaled.cloud_hosts)
     mail_hints = {r.state["schedulerHints"][0]["group"] for r in instances if r.name.startswith("mail-")}
     assert mail_hints == {"servergroup/sgrp-mail"}
     assert len(stack.named("ag-sites").state["addresses"]) == len(scaled.sites) == 120

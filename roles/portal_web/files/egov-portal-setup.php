@@ -48,6 +48,10 @@ if ($mode === 'network') {
     require_once ABSPATH . 'wp-admin/includes/upgrade.php';
     require_once ABSPATH . 'wp-admin/includes/network.php';
     global $wpdb;
+    // as wp-admin/network.php does: a single site has no names for the network tables yet
+    foreach ($wpdb->tables('ms_global') as $table => $prefixed_table) {
+        $wpdb->$table = $prefixed_table;
+    }
     if (!is_blog_installed()) {
         $install = wp_install($network['title'], $network['admin_login'], $network['admin_email'], true, '',
                               wp_generate_password(48, true, true));

@@ -74,7 +74,7 @@ def host_connections(outputs: Mapping[str, Any], source: Path | str) -> list[Hos
 
 
 def check_against_model(hosts: list[HostConnection], province: Province, source: Path | str) -> None:
-    model = {h.name: str(h.address) for h in province.dc_hosts}
+    model = {h.name: str(h.address) for h in province.cloud_hosts}
     for host in hosts:
         if host.name not in model:
             raise HandoffError(source, f"hosts.{host.name}", "is not a DC host of the province model")

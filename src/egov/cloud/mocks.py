@@ -69,6 +69,8 @@ class CloudMocks(pulumi.runtime.Mocks):
             self._next_floating += 1
             return {"address": address}
         if typ == "openstack:loadbalancer/loadBalancer:LoadBalancer":
+            if inputs.get("vipAddress"):    # a requested VIP is kept, as Octavia does
+                return {"vipAddress": inputs["vipAddress"], "vipPortId": f"port/{resource_id}-vip"}
             subnet = inputs.get("vipSubnetId", "")
             offset = self._next_vip.get(subnet, 200)
             self._next_vip[subnet] = offset + 1

@@ -122,6 +122,16 @@ class Province:
     def communes_of(self, district_code: str) -> list[Site]:
         return [c for c in self.communes if c.district_code == district_code]
 
+    @property
+    def cloud_hosts(self) -> list[DcHost]:
+        """The DC hosts the cloud stacks build: every DC host but the lab's stand-ins (`lab_stand_in`)."""
+        return [h for h in self.dc_hosts if not self.source.services[h.service].lab_stand_in]
+
+    @property
+    def cloud_services(self) -> list[str]:
+        """The services that exist in the cloud (model order): every service but the lab's stand-ins."""
+        return [name for name, s in self.source.services.items() if not s.lab_stand_in]
+
     def linux_hosts(self) -> list[str]:
         return [self.dc_firewall.name, *(h.name for h in self.dc_hosts), *(s.firewall_name for s in self.sites)]
 

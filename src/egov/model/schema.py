@@ -212,6 +212,10 @@ class Service(Strict):
     # One more DNS name per component portal (each department's code, each district's slug), with A
     # records to the service's hosts (the portal's balancer): egov.portal.component_sites.
     component_site_names: bool = False
+    # A host the lab needs but production does not build: what takes its place in production (e.g. the
+    # portal's Octavia balancer). The stacks create no instance, volume, security group, floating IP or
+    # backup container for it; its model address becomes the production replacement's address.
+    lab_stand_in: str | None = Field(default=None, min_length=1)
 
     @field_validator("listeners")
     @classmethod
