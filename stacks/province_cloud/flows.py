@@ -109,12 +109,12 @@ class LbReach:
 def ingress_rules(province: Province, lb_reach: Sequence[LbReach] = ()) -> list[IngressRule]:
     """Every ingress rule, de-duplicated, in a stable order."""
     rules: list[IngressRule] = []
-    stand_ins = {name for name, s in province.source.services.items() if s.lab_stand_in}
+    stand_ins = province.lab_stand_ins
     for flow in province.source.flows:
         if flow.to in stand_ins:
             continue                # no such host in the cloud (its replacement has its own rules)
         for source in flow.from_:
-            if source.partition(":")[2] in stand_ins and source.startswith("service:"):
+            if source.removeprefix("service:") in stand_ins:
                 continue
             for port in flow.ports:
                 rules.append(IngressRule(flow.to, parse_port(port), rule_source(province, source)))

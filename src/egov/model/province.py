@@ -123,14 +123,19 @@ class Province:
         return [c for c in self.communes if c.district_code == district_code]
 
     @property
+    def lab_stand_ins(self) -> set[str]:
+        """The services only the lab builds (`lab_stand_in`): production has something else in their place."""
+        return {name for name, s in self.source.services.items() if s.lab_stand_in}
+
+    @property
     def cloud_hosts(self) -> list[DcHost]:
-        """The DC hosts the cloud stacks build: every DC host but the lab's stand-ins (`lab_stand_in`)."""
-        return [h for h in self.dc_hosts if not self.source.services[h.service].lab_stand_in]
+        """The DC hosts the cloud stacks build: every DC host but the lab's stand-ins."""
+        return [h for h in self.dc_hosts if h.service not in self.lab_stand_ins]
 
     @property
     def cloud_services(self) -> list[str]:
         """The services that exist in the cloud (model order): every service but the lab's stand-ins."""
-        return [name for name, s in self.source.services.items() if not s.lab_stand_in]
+        return [name for name in self.source.services if name not in self.lab_stand_ins]
 
     def linux_hosts(self) -> list[str]:
         return [self.dc_firewall.name, *(h.name for h in self.dc_hosts), *(s.firewall_name for s in self.sites)]
