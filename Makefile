@@ -6,7 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 APT_PACKAGES := debootstrap systemd-container apt-cacher-ng nftables iproute2 openssh-client openssh-server \
-	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl sudo rsyslog rsyslog-gnutls
+	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl sudo rsyslog rsyslog-gnutls \
+	chromium chromium-driver libnss3-tools
 PYTEST_ARGS ?=
 
 .PHONY: bench-scan deps apt venv monitoring-tools lab test lint unit lab-test bench clean-lab
@@ -17,7 +18,8 @@ apt:
 	@if ! command -v debootstrap >/dev/null || ! command -v systemd-nspawn >/dev/null \
 	    || ! command -v apt-cacher-ng >/dev/null || ! command -v traceroute >/dev/null \
 	    || ! command -v nc >/dev/null || ! command -v sudo >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null \
-	    || ! test -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so; then \
+	    || ! test -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so \
+	    || ! test -x /usr/bin/chromedriver || ! command -v certutil >/dev/null; then \
 	  echo ">> apt-get install $(APT_PACKAGES)"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); \
 	fi
