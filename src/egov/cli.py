@@ -175,7 +175,7 @@ def _register_optional_groups() -> None:
     from egov.directory_cli import directory  # issue 6: the officials' directory
 
     main.add_command(directory)
-    for module, name in (("egov.cloud.cli", "cloud"), ("egov.network.cli", "network")):
+    for module, name in (("egov.cloud.cli", "cloud"), ("egov.network.cli", "network"), ("egov.report.cli", "report")):
         try:
             imported = __import__(module, fromlist=[name])
         except ImportError as exc:

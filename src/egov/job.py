@@ -68,7 +68,8 @@ def main_steps(only: list[str], inventory: str, idempotence: bool = True) -> lis
         Step("converge roles (playbooks/site.yml)" + (", then again: changed=0" if idempotence else ""),
              [egov, "converge", "-i", inventory, *limit, *twice], "playbooks/site.yml"),
         # offline: renders every switch and firewall of the province from the model (templates, policy)
-        Step("render network device configs", [egov, "network", "render", "--env", "lab"], "src/egov/network"),
+        Step("render network device configs (reports/network: the audit site's digests)",
+             [egov, "network", "render", "--env", "lab", "--out", "reports/network"], "src/egov/network"),
         # the lab's firewalls that are up (nodes.json): province policy, commit-confirmed; then read back.
         # Switches are not in the main job: the lab has no emulated switches (tests/network covers them).
         Step("push lab firewalls (network policy)",
@@ -122,4 +123,7 @@ def run_steps(steps: list[Step], report_dir: Path) -> list[StepResult]:
 def run(only: tuple[str, ...], inventory: str, report_dir: str, idempotence: bool) -> None:
     """The main job on the lab: build it, converge every role, configure every device, verify, report."""
     results = run_steps(main_steps(list(only), inventory, idempotence), Path(report_dir))
+    # the audit site last, from the record just written (a step would show the previous run's)
+    Console(stderr=True).rule("[bold]audit site (egov report)")
+    subprocess.call([_egov(), "report", "--evidence-dir", report_dir], cwd=REPO_ROOT)
     sys.exit(0 if all(r.status in ("ok", "skipped") for r in results) else 1)
