@@ -9,18 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import click
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from egov import settings
+from egov.model import load_province
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +33,7 @@ class Step:
     name: str
     argv: list[str]
     optional_module: str = ""     # skip (with a reason) when this part of the repo is absent
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -45,11 +49,28 @@ def _egov() -> str:
     return found or str(Path(sys.executable).parent / "egov")
 
 
+def built_services(site: Path = REPO_ROOT / "playbooks" / "site.yml") -> list[str]:
+    """The model's services that playbooks/site.yml builds: the groups its plays target (a
+    `{{ var | default('group') }}` pattern counts as its default). A service with no play yet (its
+    hosts carry only the baseline) is not checked against its model listeners."""
+    known = {h.service for h in load_province().dc_hosts}
+    found: set[str] = set()
+    for entry in yaml.safe_load(site.read_text(encoding="utf-8")):
+        playbook = site.parent / entry["ansible.builtin.import_playbook"]
+        for play in yaml.safe_load(playbook.read_text(encoding="utf-8")) or []:
+            pattern = str(play.get("hosts", ""))
+            default = re.search(r"default\(['\"]([^'\"]+)['\"]\)", pattern)
+            found |= {g.lstrip("!&") for g in re.split(r"[:,]", default.group(1) if default else pattern)}
+    return sorted(found & known)
+
+
 def main_steps(only: list[str], inventory: str, idempotence: bool = True) -> list[Step]:
     egov = _egov()
     only_args = [arg for sel in only for arg in ("--only", sel)]
     limit = ["--limit", f"@{settings.lab_up_hosts()}"]
     twice = ["--twice"] if idempotence else []
+    pytest = [sys.executable, "-m", "pytest", "-q", "-m", "lab", "-p", "no:cacheprovider"]
+    services = built_services()
     lab_firewalls = ["--env", "lab", "--hosts-from", str(settings.lab_nodes_file()), "--only", "kind:firewall",
                      "--no-progress"]
     return [
@@ -77,6 +98,13 @@ def main_steps(only: list[str], inventory: str, idempotence: bool = True) -> lis
         Step("second push of lab firewalls changes nothing",
              [egov, "network", "push", "--fail-on-change", *lab_firewalls], "src/egov/network"),
         Step("verify lab firewalls (read back)", [egov, "network", "verify", *lab_firewalls], "src/egov/network"),
+        # verification of what the converge built, recorded per host and control (JUnit, read by `egov report`)
+        Step("verify: OS baseline on every host that is up (testinfra, reports/junit/baseline.xml)",
+             [*pytest, "-n", "4", "--dist", "loadgroup", "tests/baseline", "--junitxml=reports/junit/baseline.xml"],
+             "tests/baseline", {"EGOV_BASELINE": "1"}),
+        Step("verify: every DC host's sockets and host firewall against the model (reports/junit/ports.xml)",
+             [*pytest, "tests/consistency/test_ports_lab.py", "--junitxml=reports/junit/ports.xml"],
+             "tests/consistency", {"EGOV_LAB_CONVERGED": "1", "EGOV_LAB_SYSTEMS": ",".join(services)}),
     ]
 
 
@@ -93,7 +121,7 @@ def run_steps(steps: list[Step], report_dir: Path) -> list[StepResult]:
             continue
         console.rule(f"[bold]{step.name}")
         started = time.monotonic()
-        code = subprocess.call(step.argv, cwd=REPO_ROOT, env=os.environ | {"ANSIBLE_FORCE_COLOR": "1"})
+        code = subprocess.call(step.argv, cwd=REPO_ROOT, env=os.environ | {"ANSIBLE_FORCE_COLOR": "1"} | step.env)
         seconds = round(time.monotonic() - started, 1)
         status = "ok" if code == 0 else "failed"
         failed = code != 0

@@ -28,8 +28,11 @@ def _systems() -> list[str]:
 
 
 def _hosts() -> list[DcHost]:
+    """The DC hosts of the converged systems that are up (the main job names every system)."""
     systems = set(_systems())
-    return [h for h in PROVINCE.dc_hosts if h.service in systems]
+    up_file = settings.lab_up_hosts()
+    up = set(up_file.read_text(encoding="utf-8").split()) if up_file.exists() else set()
+    return [h for h in PROVINCE.dc_hosts if h.service in systems and h.name in up]
 
 
 def ssh(host: DcHost, command: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
