@@ -73,25 +73,28 @@ def test_a_killed_host_fails_alone_and_heals_on_a_re_run(converged_lab: None, tm
                            env=os.environ | {"EGOV_PROGRESS_INTERVAL": "15"})
     try:
         # kill once the run is under way: at its KILL_AT_TASK-th task (a re-run of converged hosts is
-        # too fast for a fixed delay), bounded by KILL_AFTER seconds
-        assert run.stdout is not None
+        # too fast for a fixed delay), bounded by KILL_AFTER seconds. `egov converge` streams the task
+        # lines on stderr (its summary table is on stdout).
+        assert run.stderr is not None
         head: list[str] = []
         tasks = 0
         while tasks < KILL_AT_TASK and time.monotonic() - started < KILL_AFTER:
-            line = run.stdout.readline()
+            line = run.stderr.readline()
             if not line:
                 break
             head.append(line)
             tasks += "TASK [" in line
-        assert run.poll() is None, "the converge ended before the host could be killed"
+        assert run.poll() is None, "the converge ended before the host could be killed:\n" + "".join(head)[-3000:]
+        killed_at = time.monotonic() - started
         killed = kill_container(VICTIM)
-        rest, _ = run.communicate(timeout=RUN_BOUND)
-        stdout = "".join(head) + rest
+        summary, rest = run.communicate(timeout=RUN_BOUND)
+        stdout = "".join(head) + rest + summary
     finally:
         if run.poll() is None:
             run.kill()
     seconds = time.monotonic() - started
-    print(f"killed {killed} processes of {VICTIM} after {KILL_AFTER} s; the run ended after {seconds:.0f} s")
+    print(f"killed {killed} processes of {VICTIM} after {killed_at:.0f} s (task {tasks}); "
+          f"the run ended after {seconds:.0f} s")
     print(stdout[-2500:])
     assert killed > 0
     report = json.loads((tmp_path / "killed" / "converge-latest.json").read_text())
