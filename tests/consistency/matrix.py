@@ -14,6 +14,7 @@ import ipaddress
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from egov.model import DcHost, Province, Site
@@ -136,9 +137,16 @@ def listening(ss_output: str) -> set[tuple[str, int]]:
     return out
 
 
-def listener_differences(want: set[PortKey], got: set[tuple[str, int]]) -> list[str]:
+def on_demand_ports(province: Province, host: DcHost) -> set[PortKey]:
+    """The ports of the service's on-demand listeners (open only while the daemon works)."""
+    service = province.source.services[host.service]
+    return {port_key(port) for name in service.on_demand_listeners for port in service.listeners[name]}
+
+
+def listener_differences(want: set[PortKey], got: set[tuple[str, int]],
+                         on_demand: AbstractSet[PortKey] = frozenset()) -> list[str]:
     out = [f"listening: {proto}/{low}{'' if low == high else f'-{high}'} is in the model but nothing listens"
-           for proto, low, high in sorted(want) if low == high and (proto, low) not in got]
+           for proto, low, high in sorted(want - on_demand) if low == high and (proto, low) not in got]
     for proto, port in sorted(got):
         if not any(p == proto and low <= port <= high for p, low, high in want):
             out.append(f"listening: {proto}/{port} is open but the model has no listener for it")

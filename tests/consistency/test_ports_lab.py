@@ -53,7 +53,7 @@ def layer_problems(province: Province, host: DcHost) -> list[str]:
     sockets = ssh(host, "ss -H -tuln")
     assert sockets.returncode == 0, f"{host.name}: ss failed: {sockets.stderr}"
     problems = matrix.listener_differences(matrix.expected_listeners(province, host),
-                                           matrix.listening(sockets.stdout))
+                                           matrix.listening(sockets.stdout), matrix.on_demand_ports(province, host))
     rules = ssh(host, "sudo nft -j list table inet host_firewall")
     assert rules.returncode == 0, f"{host.name}: no host firewall table: {rules.stderr}"
     problems += matrix.differences("host_firewall", matrix.expected(province, host, "host_firewall"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from egov.cloud.paths import make_stacks_importable
 from egov.model import DcHost, Province, load_province
 from egov.network.policy import dc_rules, site_rules
 from egov.network.registry import policy_data
+from tests.conftest import model_problem
 from tests.consistency import matrix
 
 make_stacks_importable()
@@ -120,3 +122,23 @@ def test_a_device_policy_drift_is_caught(province: Province, rendered: Any) -> N
     problems = policy_differences(province, dns, trimmed, {**sites, site.code: [*sites[site.code], extra]})
     assert any(p.startswith("dc_firewall: udp/123") for p in problems), problems
     assert any(site.firewall_name in p and "tcp/22 is admitted" in p for p in problems), problems
+
+
+def test_an_on_demand_listener_need_not_listen_but_others_must(province: Province) -> None:
+    """Galera's IST/SST receivers open only during a state transfer: not flagged when closed; the
+    member's other listeners still are, and a socket the model does not know is still flagged."""
+    db = next(h for h in province.dc_hosts if h.service == "portal_db")
+    want, on_demand = matrix.expected_listeners(province, db), matrix.on_demand_ports(province, db)
+    assert on_demand == {("tcp", 4444, 4444), ("tcp", 4568, 4568)}
+    assert not matrix.listener_differences(want, {("tcp", 22), ("tcp", 3306), ("tcp", 4567), ("tcp", 9100)},
+                                           on_demand)
+    problems = matrix.listener_differences(want, {("tcp", 22), ("tcp", 4567), ("tcp", 9100), ("tcp", 8080)},
+                                           on_demand)
+    assert problems == ["listening: tcp/3306 is in the model but nothing listens",
+                        "listening: tcp/8080 is open but the model has no listener for it"], problems
+
+
+def test_an_on_demand_listener_must_be_a_listener(model_copy: Path, edit_yaml: Any) -> None:
+    edit_yaml(model_copy / "province.yml",
+              lambda d: d["services"]["portal_db"].__setitem__("on_demand_listeners", ["galera-xyz"]))
+    assert "on_demand_listeners ['galera-xyz'] are not listeners" in model_problem(model_copy, "portal_db")

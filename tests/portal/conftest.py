@@ -8,8 +8,10 @@ commune (egl-pc-<slug>), the same one the mail and SSO tests use.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -27,6 +29,8 @@ from tests.mail.conftest import converge, inventory_hosts, lab_ca_bundle
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
 CLIENT = Path(__file__).resolve().parent / "netns_client.py"
+BROWSER = REPO / "tests" / "browser.py"
+SCREENSHOTS = REPO / "reports" / "portal"
 SITE = os.environ.get("EGOV_PORTAL_SITE", "an-hiep")      # a commune of Châu Thành (as the mail/SSO tests)
 NETNS = f"egl-pc-{SITE}"
 PROVINCE = yaml.safe_load((INVENTORY / "group_vars" / "all" / "province.yml").read_text(encoding="utf-8"))
@@ -60,6 +64,30 @@ class Portal:
         proc = run(["ip", "netns", "exec", NETNS, sys.executable, str(CLIENT), json.dumps(req)],
                    timeout=float(request.get("seconds", 0)) + 180, check=False)
         assert proc.returncode == 0, f"{action} crashed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+    def client_started(self, action: str, **request: Any) -> subprocess.Popen[str]:
+        """The same probe, started in the background (a stream while the test breaks something)."""
+        req = {"action": action, "address": self.addresses[LB], "cafile": str(self.cafile), **request}
+        return subprocess.Popen(["ip", "netns", "exec", NETNS, sys.executable, str(CLIENT), json.dumps(req)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def php(self, host: str, code: str, timeout: float = 60) -> str:
+        """PHP run as www-data on a web node with WordPress loaded for the main portal."""
+        script = (f"<?php $_SERVER['HTTP_HOST'] = '{DOMAIN}'; $_SERVER['REQUEST_URI'] = '/'; "
+                  f"$_SERVER['HTTPS'] = 'on'; require '/usr/share/wordpress/wp-load.php';\n{code}\n")
+        b64 = base64.b64encode(script.encode()).decode()
+        return self.ssh(host, f"f=$(mktemp --suffix=.php) && echo {b64} | base64 -d > $f && chmod 644 $f && "
+                              f"runuser -u www-data -- php $f; rc=$?; rm -f $f; exit $rc", timeout=timeout)
+
+    def browser(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
+        """Headless Chromium (tests/browser.py) in the LAN client's namespace: every site name maps to
+        the balancer, the chain is verified against the lab CA only; screenshots go to reports/portal/."""
+        names = {site["domain"]: self.addresses[LB] for site in SITES}
+        req = {"cafile": str(self.cafile), "resolve": names, "screenshots": str(SCREENSHOTS), "steps": steps}
+        proc = run(["ip", "netns", "exec", NETNS, sys.executable, str(BROWSER), json.dumps(req)], timeout=180,
+                   check=False)
+        assert proc.returncode == 0, f"the browser crashed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
         return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
     def galera(self, host: str) -> dict[str, Any]:

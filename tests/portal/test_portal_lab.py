@@ -8,12 +8,15 @@ balancer keeps serving every site.
 
 from __future__ import annotations
 
+import html
+import json
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests import browser
 from tests.conftest import run
 from tests.portal.conftest import ARB, DB, DOMAIN, LB, SITES, WEB, Portal
 
@@ -28,7 +31,8 @@ def test_every_site_answers_over_https_through_the_balancer(portal: Portal) -> N
     assert not bad, bad
     for site in SITES:
         result = results[site["domain"]]
-        assert site["title"] in result["title"], (site, result["title"])     # that site, not another one
+        # that site, not another one (WordPress typesets " - " as an en dash)
+        assert site["title"] in html.unescape(result["title"]).replace("\u2013", "-"), (site, result["title"])
         assert site["domain"] in result["san"]
         assert result["issuer"].get("organizationName"), result["issuer"]
 
@@ -42,6 +46,22 @@ def test_every_site_has_the_decree_43_skeleton(portal: Portal) -> None:
     linked = " ".join(home["links"])
     missing = [p for p in pages if f"https://{SITES[5]['domain']}/{p}/" not in linked]
     assert not missing, (missing, home["links"])
+
+
+def test_a_real_browser_loads_the_main_portal_and_follows_a_link_of_a_component_site(portal: Portal) -> None:
+    """Chromium from the commune's LAN: the main portal, then a department's site and its contact
+    page by its link; screenshots kept under reports/portal/ as evidence."""
+    assert not browser.available(), f"no browser on this controller: {browser.available()} (make deps)"
+    main, unit = SITES[0], SITES[1]
+    result = portal.browser([{"get": f"https://{main['domain']}/"}, {"shot": "main-portal"},
+                             {"get": f"http://{unit['domain']}/"}, {"click": "/lien-he/"}, {"shot": "unit-contact"}])
+    assert not result["error"], result
+    home, unit_home, contact = result["steps"]
+    assert main["title"] in home["title"] and not home["cert_error"], home
+    assert unit_home["url"] == f"https://{unit['domain']}/", unit_home               # HTTP went to HTTPS
+    assert unit["title"] in unit_home["title"].replace("\u2013", "-"), unit_home
+    assert contact["url"] == f"https://{unit['domain']}/lien-he/" and not contact["cert_error"], contact
+    assert len(result["screenshots"]) == 2
 
 
 def test_http_redirects_to_https(portal: Portal) -> None:
@@ -116,6 +136,44 @@ def test_a_stopped_web_node_is_marked_down_and_every_site_still_answers(portal: 
         portal.ssh(WEB[0], "systemctl start nginx")
     up_after = portal.wait_pool(WEB[0], "UP", timeout=30)
     print(f"web node marked down after {down_after:.1f}s, back up after {up_after:.1f}s")
+
+
+def test_a_web_node_then_a_db_node_killed_under_a_stream_of_requests(portal: Portal) -> None:
+    """8 clients stream GETs over the 32 sites for 40 s; at 8 s portal-web-01's nginx and php-fpm are
+    killed (SIGKILL), at 20 s portal-db-01's mariadb. No more requests fail than were in flight at
+    each kill (8 each); a post written while db-01 is down is on both members once it is back."""
+    clients, mark = 8, f"egov-failover-{int(time.time())}"
+    stream = portal.client_started("stream", names=NAMES, clients=clients, seconds=40, timeout=10)
+    try:
+        time.sleep(8)
+        portal.ssh(WEB[0], "systemctl kill --signal=KILL nginx php8.2-fpm")
+        time.sleep(12)
+        portal.ssh(DB[0], "systemctl kill --signal=KILL --kill-whom=main mariadb")
+        time.sleep(3)
+        written = portal.php(WEB[1], f"$id = wp_insert_post(['post_title' => '{mark}', 'post_status' => "
+                                     f"'publish', 'post_author' => 1]); echo is_wp_error($id) ? 'ERR' : $id;")
+        out, err = stream.communicate(timeout=120)
+    finally:
+        if stream.poll() is None:
+            stream.kill()
+        portal.ssh(WEB[0], "systemctl start php8.2-fpm nginx")
+        portal.ssh(DB[0], "systemctl start mariadb", timeout=300)
+    assert stream.returncode == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    print(f"stream: {result['requests']} requests, {result['failed']} failed, {result['rps']} rps, "
+          f"p95 {result['p95']} s; failures: {result['failures']}")
+    assert result["requests"] > 100, result
+    assert result["failed"] <= 2 * clients, result
+    assert written.strip().isdigit(), written
+    deadline = time.monotonic() + 180
+    while portal.galera(DB[0]).get("local_state") != "Synced":
+        assert time.monotonic() < deadline, f"{DB[0]} did not rejoin: {portal.galera(DB[0])}"
+        time.sleep(3)
+    for host in DB:
+        count = portal.ssh(host, f"mysql -N -e \"SELECT COUNT(*) FROM wordpress.wp_posts WHERE post_title='{mark}'\"")
+        assert count.strip() == "1", (host, count)
+    portal.wait_pool(WEB[0], "UP", timeout=60)
+    portal.php(WEB[1], f"$p = get_page_by_title('{mark}', OBJECT, 'post'); if ($p) {{ wp_delete_post($p->ID, true); }}")
 
 
 def test_a_cold_start_bootstraps_from_the_most_advanced_node(portal: Portal) -> None:

@@ -97,18 +97,24 @@ if (get_site_option('WPLANG') !== $network['language']) {
     update_site_option('WPLANG', $network['language']);
     $result['changed'] = true;
 }
+// never `$blog_id` in this global scope: it is WordPress's own global (get_current_blog_id() reads it),
+// and switch_to_blog() would think it is already on that site and switch nothing (the first version did:
+// every site's options were written into the main site's tables)
 foreach ($config['sites'] as $site) {
-    $blog_id = (int) get_blog_id_from_url($site['domain'], '/');
-    if ($blog_id === 0) {
-        $blog_id = wpmu_create_blog($site['domain'], '/', $site['title'], $admin->ID, ['public' => 1],
+    $egov_site_id = (int) get_blog_id_from_url($site['domain'], '/');
+    if ($egov_site_id === 0) {
+        $egov_site_id = wpmu_create_blog($site['domain'], '/', $site['title'], $admin->ID, ['public' => 1],
                                     get_current_network_id());
-        if (is_wp_error($blog_id)) {
-            egov_fail("wpmu_create_blog {$site['domain']}: " . $blog_id->get_error_message());
+        if (is_wp_error($egov_site_id)) {
+            egov_fail("wpmu_create_blog {$site['domain']}: " . $egov_site_id->get_error_message());
         }
         $result['changed'] = true;
         $result['created'][] = $site['domain'];
     }
-    switch_to_blog($blog_id);
+    switch_to_blog($egov_site_id);
+    if (get_current_blog_id() !== (int) $egov_site_id) {
+        egov_fail("switch_to_blog($egov_site_id) for {$site['domain']} stayed on site " . get_current_blog_id());
+    }
     if (get_option('blogname') !== $site['title']) {
         update_option('blogname', $site['title']);
         $result['changed'] = true;

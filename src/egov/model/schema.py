@@ -216,11 +216,22 @@ class Service(Strict):
     # portal's Octavia balancer). The stacks create no instance, volume, security group, floating IP or
     # backup container for it; its model address becomes the production replacement's address.
     lab_stand_in: str | None = Field(default=None, min_length=1)
+    # Listeners whose daemon opens the socket only while it works (Galera's IST and SST receivers, during
+    # a state transfer): the firewalls admit them like any other; no socket is expected between times.
+    on_demand_listeners: list[str] = Field(default_factory=list)
 
     @field_validator("listeners")
     @classmethod
     def _listeners(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         return check_listeners(value)
+
+    @model_validator(mode="after")
+    def _on_demand_listeners_exist(self) -> Service:
+        unknown = [name for name in self.on_demand_listeners if name not in self.listeners]
+        if unknown:
+            raise ValueError(f"on_demand_listeners {unknown} are not listeners of the service "
+                             f"(listeners: {sorted(self.listeners)})")
+        return self
 
     @field_validator("names")
     @classmethod
