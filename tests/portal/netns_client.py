@@ -52,6 +52,7 @@ def fetch(address: str, name: str, *, tls: bool, cafile: str | None, port: int, 
         result: dict[str, Any] = {"ok": True, "status": resp.status, "headers": headers}
         title = re.search(r"<title>(.*?)</title>", body, re.S)
         result["title"] = title.group(1).strip() if title else ""
+        result["body"] = body[:2000]
         result["links"] = sorted(set(re.findall(r'href="(https://[^"]+)"', body)))[:200]
         if tls and isinstance(conn.sock, ssl.SSLSocket):
             cert: dict[str, Any] = dict(conn.sock.getpeercert() or {})

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from egov import settings
 from tests import browser
 from tests.conftest import run
 from tests.portal.conftest import ARB, DB, DOMAIN, LB, SITES, WEB, Portal
@@ -46,6 +47,7 @@ def test_every_site_has_the_decree_43_skeleton(portal: Portal) -> None:
     linked = " ".join(home["links"])
     missing = [p for p in pages if f"https://{SITES[5]['domain']}/{p}/" not in linked]
     assert not missing, (missing, home["links"])
+    assert "sample-page" not in linked and "hello-world" not in linked, home["links"]   # WordPress's samples
 
 
 def test_a_real_browser_loads_the_main_portal_and_follows_a_link_of_a_component_site(portal: Portal) -> None:
@@ -174,6 +176,47 @@ def test_a_web_node_then_a_db_node_killed_under_a_stream_of_requests(portal: Por
         assert count.strip() == "1", (host, count)
     portal.wait_pool(WEB[0], "UP", timeout=60)
     portal.php(WEB[1], f"$p = get_page_by_title('{mark}', OBJECT, 'post'); if ($p) {{ wp_delete_post($p->ID, true); }}")
+
+
+UPLOADS = "/var/lib/wordpress/wp-content/uploads"
+SYNC_SSH = ("ssh -i /etc/egov-portal/uploads-sync.key -o BatchMode=yes -o StrictHostKeyChecking=yes "
+            "-o UserKnownHostsFile=/etc/egov-portal/uploads-sync.known_hosts -o ConnectTimeout=10")
+
+
+def test_an_upload_reaches_the_other_web_node_and_outlives_its_own(portal: Portal) -> None:
+    """A file written into the uploads on portal-web-01 is on portal-web-02 within seconds (lsyncd),
+    and the balancer still serves it from the commune LAN once portal-web-01 is down."""
+    mark = f"egov-upload-{int(time.time())}"
+    rel = f"egov-test/{mark}.txt"
+    portal.ssh(WEB[0], f"runuser -u www-data -- sh -c 'mkdir -p {UPLOADS}/egov-test && echo {mark} > {UPLOADS}/{rel}'")
+    started = time.monotonic()
+    try:
+        while portal.ssh(WEB[1], f"cat {UPLOADS}/{rel} 2>/dev/null || true").strip() != mark:
+            assert time.monotonic() - started < 30, f"{rel} not on {WEB[1]} after 30 s"
+            time.sleep(0.5)
+        print(f"upload on {WEB[1]} after {time.monotonic() - started:.1f} s")
+        portal.ssh(WEB[0], "systemctl stop nginx")
+        portal.wait_pool(WEB[0], "DOWN", timeout=30)
+        served = portal.client("many", names=[DOMAIN], path=f"/wp-content/uploads/{rel}")[DOMAIN]
+        assert served["status"] == 200 and served["body"].strip() == mark, served
+    finally:
+        portal.ssh(WEB[0], "systemctl start nginx")
+        for host in WEB:
+            portal.ssh(host, f"rm -rf {UPLOADS}/egov-test")
+    portal.wait_pool(WEB[0], "UP", timeout=30)
+
+
+def test_the_sync_key_only_rsyncs_and_only_from_a_web_node(portal: Portal) -> None:
+    """The pair's key runs nothing but rrsync into the uploads (a shell command is refused), and it is
+    refused outright from anywhere but another web node (here: the controller, which holds the key)."""
+    web0 = portal.addresses[WEB[0]]
+    shell = portal.ssh(WEB[1], f"{SYNC_SSH} portal-sync@{web0} id 2>&1; echo rc=$?", timeout=60)
+    assert "uid=" not in shell and "rc=0" not in shell, shell
+    key = settings.secrets_dir() / "portal" / "uploads-sync"
+    outside = run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                   "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", f"portal-sync@{web0}", "id"],
+                  check=False, timeout=60)
+    assert outside.returncode != 0 and "uid=" not in outside.stdout, outside
 
 
 def test_a_cold_start_bootstraps_from_the_most_advanced_node(portal: Portal) -> None:

@@ -115,6 +115,17 @@ foreach ($config['sites'] as $site) {
     if (get_current_blog_id() !== (int) $egov_site_id) {
         egov_fail("switch_to_blog($egov_site_id) for {$site['domain']} stayed on site " . get_current_blog_id());
     }
+    // once per site: WordPress's sample post and page go (a government portal does not publish them)
+    if (get_option('egov_portal_sample_content_removed') !== '1') {
+        foreach ([['hello-world', 'post'], ['sample-page', 'page']] as [$slug, $type]) {
+            $sample = get_page_by_path($slug, OBJECT, $type);
+            if ($sample !== null) {
+                wp_delete_post($sample->ID, true);
+            }
+        }
+        update_option('egov_portal_sample_content_removed', '1');
+        $result['changed'] = true;
+    }
     if (get_option('blogname') !== $site['title']) {
         update_option('blogname', $site['title']);
         $result['changed'] = true;
