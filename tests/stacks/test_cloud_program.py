@@ -153,10 +153,14 @@ def test_ssh_from_management_everywhere_and_from_site_management_only_to_the_bas
             if flow.to == service and "ssh" in flow.listeners:
                 for source in flow.from_:
                     rule = rule_source(province, source)
-                    expected.add(rule.value if rule.kind == "cidr" else f"addressgroupv2/ag-{rule.value}")
+                    expected.add(rule.value if rule.kind == "cidr" else
+                                 f"secgroup/sg-{rule.value.replace('_', '-')}" if rule.kind == "security_group"
+                                 else f"addressgroupv2/ag-{rule.value}")
         assert management in expected, service     # the model's management SSH reaches every DC host
         assert by_group[group] == expected, group
     assert by_group["secgroup/sg-bastion"] == {management, "addressgroupv2/ag-site-management"}
+    # the web pair pushes uploads to each other (flow service:portal_web -> portal_web ssh): its own group
+    assert by_group["secgroup/sg-portal-web"] == {management, "secgroup/sg-portal-web"}
     assert all(s.get("remoteIpPrefix") != "0.0.0.0/0" for s in ssh)
 
 

@@ -127,6 +127,9 @@ def test_host_firewall_opens_what_the_flows_admit(province: Province) -> None:
         if group == "backup":       # borg over SSH from every DC host (flow dc -> backup ssh)
             assert ssh[0]["sources"] == [str(n) for n in ipaddress.collapse_addresses(
                 s.prefix for s in province.source.addressing.dc_segments.values())], group
+        elif group == "portal_web":     # uploads pushed between the web nodes (service:portal_web -> portal_web)
+            webs = sorted(f"{h.address}/32" for h in province.dc_hosts if h.service == "portal_web")
+            assert ssh[0]["sources"] == [management, *webs], group
         elif group != "bastion":
             assert ssh[0]["sources"] == [management], group
     site_management = {str(s.vlan("management").network) for s in province.sites}
