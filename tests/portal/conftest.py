@@ -58,19 +58,20 @@ class Portal:
                 f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
         return run(argv, check=check, timeout=timeout).stdout
 
+    def _client_argv(self, action: str, request: dict[str, Any]) -> list[str]:
+        req = {"action": action, "address": self.addresses[LB], "cafile": str(self.cafile), **request}
+        return ["ip", "netns", "exec", NETNS, sys.executable, str(CLIENT), json.dumps(req)]
+
     def client(self, action: str, **request: Any) -> dict[str, Any]:
         """One probe of netns_client.py in the LAN client's namespace, toward the balancer."""
-        req = {"action": action, "address": self.addresses[LB], "cafile": str(self.cafile), **request}
-        proc = run(["ip", "netns", "exec", NETNS, sys.executable, str(CLIENT), json.dumps(req)],
-                   timeout=float(request.get("seconds", 0)) + 180, check=False)
+        proc = run(self._client_argv(action, request), timeout=float(request.get("seconds", 0)) + 180, check=False)
         assert proc.returncode == 0, f"{action} crashed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
         return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
     def client_started(self, action: str, **request: Any) -> subprocess.Popen[str]:
         """The same probe, started in the background (a stream while the test breaks something)."""
-        req = {"action": action, "address": self.addresses[LB], "cafile": str(self.cafile), **request}
-        return subprocess.Popen(["ip", "netns", "exec", NETNS, sys.executable, str(CLIENT), json.dumps(req)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(self._client_argv(action, request), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
 
     def php(self, host: str, code: str, timeout: float = 60) -> str:
         """PHP run as www-data on a web node with WordPress loaded for the main portal."""

@@ -13,9 +13,6 @@ one JSON object, the evidence the tests assert on; TLS is verified against the g
 from __future__ import annotations
 
 import argparse
-import json
-import socket
-import sys
 from typing import Any
 from urllib.parse import urlparse
 
@@ -92,18 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--password", default="")
     p.add_argument("--resolve", action="append", default=[], help="name=address")
     args = p.parse_args(argv)
-    for item in args.resolve:
-        name, _, address = item.partition("=")
-        flows._RESOLVE[name] = address
-    socket.getaddrinfo = flows._getaddrinfo
     flow = {"admin": admin, "password": password}[args.flow]
-    try:
-        result = flow(args)
-    except (requests.exceptions.RequestException, RuntimeError) as exc:   # RuntimeError: no SSO login form
-        result = {"request_error": f"{type(exc).__name__}: {exc}"[:500]}
-    json.dump(result, sys.stdout)
-    print()
-    return 0
+    # RuntimeError: the SSO answered without its login form
+    return flows.run_flow(flow, args, (requests.exceptions.RequestException, RuntimeError))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import socket
 import ssl
 import sys
 import time
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlparse
@@ -228,6 +229,23 @@ def tls(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def run_flow(flow: Callable[[argparse.Namespace], dict[str, Any]], args: argparse.Namespace,
+             errors: tuple[type[Exception], ...] = (requests.exceptions.RequestException,)) -> int:
+    """The command line of a flow module: pin the --resolve names, run the flow, print its JSON
+    evidence (a request error is evidence too, not a crash)."""
+    for item in args.resolve:
+        name, _, address = item.partition("=")
+        _RESOLVE[name] = address
+    socket.getaddrinfo = _getaddrinfo  # type: ignore[assignment]
+    try:
+        result = flow(args)
+    except errors as exc:
+        result = {"request_error": f"{type(exc).__name__}: {exc}"[:500]}
+    json.dump(result, sys.stdout)
+    print()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("flow", choices=["webmail-login", "portal-password", "portal-certificate", "manager", "tls",
@@ -247,20 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client-secret", default="")
     p.add_argument("--resolve", action="append", default=[], help="name=address")
     args = p.parse_args(argv)
-    for item in args.resolve:
-        name, _, address = item.partition("=")
-        _RESOLVE[name] = address
-    socket.getaddrinfo = _getaddrinfo  # type: ignore[assignment]
     flow = {"webmail-login": webmail_login, "portal-password": portal_password,
             "portal-certificate": portal_certificate, "manager": manager, "tls": tls,
             "oidc-mail": oidc_mail}[args.flow]
-    try:
-        result = flow(args)
-    except requests.exceptions.RequestException as exc:
-        result = {"request_error": f"{type(exc).__name__}: {exc}"[:500]}
-    json.dump(result, sys.stdout)
-    print()
-    return 0
+    return run_flow(flow, args)
 
 
 if __name__ == "__main__":
