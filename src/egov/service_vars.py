@@ -5,6 +5,7 @@ One derivation, so that a port, a service name or a group is written once (in th
 - ``egov_service_groups``: service -> its inventory group (roles take the group from here);
 - ``egov_service_names``: DNS name -> the group whose hosts it points to (DNS, certificates);
 - ``egov_component_sites``: the portal's component sites (egov.portal), with their DNS labels;
+- ``egov_oss_catalogue``: the one-stop-shop's tenants (agencies) and procedures (egov.oss);
 - ``egov_service_ports``: service -> listener -> the port its daemon listens on;
 - ``egov_host_ports``: host listener (every DC host's, e.g. ssh, node-exporter) -> its port;
 - ``host_firewall_services_by_group``: per inventory group, the listeners its hosts open and the
@@ -18,7 +19,7 @@ import ipaddress
 from collections import defaultdict
 from typing import Any
 
-from egov import portal
+from egov import oss, portal
 from egov.model import Province
 from egov.model.schema import EVERY_DC_HOST, PORT_RE
 
@@ -117,6 +118,8 @@ def services_vars(province: Province) -> dict[str, Any]:
         "egov_service_names": dict(sorted(names)),
         # the portal's component sites (egov.portal): one WordPress site and one DNS name each
         "egov_component_sites": portal.component_sites(province),
+        # the one-stop-shop's tenants and procedures (egov.oss): one tenant per agency slug
+        "egov_oss_catalogue": oss.catalogue(province),
         "egov_service_ports": {name: {listener: _port_value(ports[0])[1]
                                       for listener, ports in service.listeners.items()}
                                for name, service in sorted(pf.services.items()) if service.listeners},

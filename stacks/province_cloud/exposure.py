@@ -26,6 +26,8 @@ class LoadBalancerSpec:
 LOAD_BALANCERS = (
     LoadBalancerSpec(name="portal", service="portal_web", ports=("tcp/80", "tcp/443"), stand_in="portal_lb"),
     LoadBalancerSpec(name="webmail", service="mail", ports=("tcp/443",)),
+    # the one-stop-shop (issue 14): https only, the lab stand-in's http merely redirects to it
+    LoadBalancerSpec(name="oss", service="oss_app", ports=("tcp/443",), stand_in="oss_lb"),
 )
 
 

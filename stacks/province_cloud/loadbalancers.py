@@ -1,4 +1,4 @@
-"""Octavia load balancers for the portal and webmail (listeners, pools, members, health monitors)."""
+"""Octavia load balancers (portal, webmail, one-stop-shop): listeners, pools, members, health monitors."""
 
 from __future__ import annotations
 

@@ -246,3 +246,12 @@ def test_a_cold_start_bootstraps_from_the_most_advanced_node(portal: Portal) -> 
     portal.ssh(DB[0], "mysql -e 'DROP DATABASE egov_probe'")
     for web in WEB:
         portal.wait_pool(web, "UP", timeout=60)
+
+
+def test_health_check_has_its_own_pool(portal: Portal) -> None:
+    """The balancer's check runs in the pool egov-portal-health, not in the (saturable) page pool."""
+    for web in WEB:
+        out = portal.ssh(web, "ss -xlpn | grep -c 'egov-portal-health.sock' || true; "
+                              "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/healthz")
+        count, status = out.split()
+        assert int(count) >= 1 and status == "200", (web, out)

@@ -30,6 +30,9 @@ def test_recorded_outputs_become_the_inventory_connection_data(province: Provinc
     stand_in = next(h for h in province.dc_hosts if h.service == "portal_lb")
     assert data["all"]["vars"]["cloud_load_balancers"]["portal"]["vip_address"] == str(stand_in.address)
     assert stand_in.name not in hosts
+    oss = next(h for h in province.dc_hosts if h.service == "oss_lb")
+    assert data["all"]["vars"]["cloud_load_balancers"]["oss"]["vip_address"] == str(oss.address)
+    assert oss.name not in hosts and "cloud_floating_ip" not in hosts["oss-app-01"]
     text = out.read_text(encoding="utf-8")
     assert "[secret]" not in text and "password" not in text
 
@@ -38,9 +41,11 @@ def test_cli_handoff_writes_the_file(province: Province, tmp_path: Path) -> None
     out = tmp_path / "90-cloud-handoff.yml"
     result = CliRunner().invoke(cloud, ["handoff", "--outputs", str(RECORDED), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    # every DC host but the lab's stand-in balancer; 8 public: 2 mail, sso... (not portal-lb-01)
-    assert f"{len(province.cloud_hosts)} hosts (8 with a floating IP)" in result.output
-    assert len(province.cloud_hosts) == len(province.dc_hosts) - 1
+    # every DC host but the lab's stand-in balancers; 6 public: 2 mail, 2 sso, 2 lgsp (the portal and the
+    # one-stop-shop are published by their balancers only)
+    assert f"{len(province.cloud_hosts)} hosts (6 with a floating IP)" in result.output
+    assert len(province.cloud_hosts) == len(province.dc_hosts) - len(province.lab_stand_ins)
+    assert province.lab_stand_ins == {"portal_lb", "oss_lb"}
     assert yaml.safe_load(out.read_text(encoding="utf-8"))["all"]["hosts"]["dns-02"]["ansible_host"] == "10.94.2.13"
 
 

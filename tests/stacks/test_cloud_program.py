@@ -131,10 +131,12 @@ def test_security_group_rules_cover_the_flow_matrix_and_nothing_else(prod: Mocke
                 assert key in rules, key
     labels = {r.state["description"].split(" -> ")[0] for r in prod.of_type(RULE)}
     flow_sources = {s for f in province.source.flows for s in f.from_}
-    assert labels - flow_sources == {"lb:portal", "lb:webmail"}
-    assert stand_ins == {"portal_lb"}
-    assert not any("portal_lb" in r.state["description"] or r.state["securityGroupId"] == "secgroup/sg-portal-lb"
-                   for r in prod.of_type(RULE)), "the lab's stand-in balancer has no rules in the cloud"
+    assert labels - flow_sources == {"lb:portal", "lb:webmail", "lb:oss"}
+    assert stand_ins == {"portal_lb", "oss_lb"}
+    for stand_in in stand_ins:
+        group = f"secgroup/sg-{stand_in.replace('_', '-')}"
+        assert not any(stand_in in r.state["description"] or r.state["securityGroupId"] == group
+                       for r in prod.of_type(RULE)), f"the lab's stand-in balancer {stand_in} has no rules in the cloud"
 
 
 def test_ssh_from_management_everywhere_and_from_site_management_only_to_the_bastion(
@@ -174,18 +176,23 @@ def test_address_groups_hold_every_site(prod: MockedStack, province: Province) -
 
 def test_floating_ips_only_for_internet_facing_dmz_services(prod: MockedStack, province: Province) -> None:
     fips = {r.name: r.state for r in prod.of_type(FLOATING_IP)}
-    host_fips = {name.removeprefix("fip-") for name in fips} - {"lb-portal"}
+    host_fips = {name.removeprefix("fip-") for name in fips} - {"lb-portal", "lb-oss"}
     assert host_fips == set(exposure.hosts_with_floating_ip(province))
     assert {province.source.services[h.rsplit("-", 1)[0].replace("-", "_")].segment for h in host_fips} == {"dmz"}
     assert "fip-lb-portal" in fips and "fip-lb-webmail" not in fips
     assert not any(name.startswith("fip-portal-web") for name in fips), "the portal is published by its LB only"
     assert prod.outputs["load_balancers"]["portal"]["floating_ip"] == fips["fip-lb-portal"]["address"]
+    assert "fip-lb-oss" in fips and not any(name.startswith("fip-oss-app") for name in fips), \
+        "the one-stop-shop is published by its LB only"
+    assert prod.outputs["load_balancers"]["oss"]["floating_ip"] == fips["fip-lb-oss"]["address"]
 
 
-def test_load_balancers_for_portal_and_webmail(prod: MockedStack, province: Province) -> None:
+def test_load_balancers_for_portal_webmail_and_oss(prod: MockedStack, province: Province) -> None:
     members = sorted((r.state["address"], int(r.state["protocolPort"])) for r in prod.of_type(MEMBER))
     assert members == [("10.94.1.13", 443), ("10.94.1.14", 443), ("10.94.1.15", 80), ("10.94.1.15", 443),
-                       ("10.94.1.16", 80), ("10.94.1.16", 443)]
+                       ("10.94.1.16", 80), ("10.94.1.16", 443), ("10.94.1.17", 443), ("10.94.1.18", 443)]
+    assert {r.name for r in prod.of_type(MEMBER) if r.name.startswith("mbr-oss-")} == {
+        f"mbr-oss-443-{h.name}" for h in province.dc_hosts if h.service == "oss_app"}
     webmail = prod.named("lsn-webmail-443").state
     # the sites, and each host of a service the model lets probe it (the monitoring's blackbox), as /32
     probes = {f"{h.address}/32" for flow in province.source.flows if flow.to == "mail" and "https" in flow.listeners
@@ -194,26 +201,34 @@ def test_load_balancers_for_portal_and_webmail(prod: MockedStack, province: Prov
     assert set(webmail["allowedCidrs"]) == {str(site.block) for site in province.sites} | probes, \
         "webmail is for the sites (and the probes the model names) only"
     assert "allowedCidrs" not in prod.named("lsn-portal-443").state
+    assert "allowedCidrs" not in prod.named("lsn-oss-443").state, "citizens file dossiers from anywhere"
+    assert not any(r.name == "lsn-oss-80" for r in prod.resources), "production's oss balancer is https only"
 
 
-def test_the_portal_vip_takes_the_address_of_its_lab_stand_in(prod: MockedStack, province: Province) -> None:
-    stand_in = next(h for h in province.dc_hosts if h.service == "portal_lb")
-    assert prod.named("lb-portal").inputs["vipAddress"] == str(stand_in.address)
-    assert prod.outputs["load_balancers"]["portal"]["vip_address"] == str(stand_in.address)
+@pytest.mark.parametrize(("balancer", "service"), [("portal", "portal_lb"), ("oss", "oss_lb")])
+def test_a_vip_takes_the_address_of_its_lab_stand_in(prod: MockedStack, province: Province, balancer: str,
+                                                     service: str) -> None:
+    stand_in = next(h for h in province.dc_hosts if h.service == service)
+    assert prod.named(f"lb-{balancer}").inputs["vipAddress"] == str(stand_in.address)
+    assert prod.outputs["load_balancers"][balancer]["vip_address"] == str(stand_in.address)
     assert "vipAddress" not in prod.named("lb-webmail").inputs
     names = {r.name for r in prod.resources}
     assert not any(stand_in.name in name for name in names), "no instance, port or volume for the stand-in"
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    ({"hosts": 2}, "must be one host in the segment of the VIP"),
-    ({"segment": "services"}, "must be one host in the segment of the VIP"),
-    ({"listeners": {"https": ["tcp/443"]}}, "does not listen on ['tcp/80']"),
-    ({"lab_stand_in": None}, "is no service with `lab_stand_in`"),
+@pytest.mark.parametrize(("stand_in", "change", "problem"), [
+    ("portal_lb", {"hosts": 2}, "must be one host in the segment of the VIP"),
+    ("portal_lb", {"segment": "services"}, "must be one host in the segment of the VIP"),
+    ("portal_lb", {"listeners": {"https": ["tcp/443"]}}, "does not listen on ['tcp/80']"),
+    ("portal_lb", {"lab_stand_in": None}, "is no service with `lab_stand_in`"),
+    ("oss_lb", {"hosts": 2}, "'oss': its stand-in 'oss_lb' must be one host in the segment of the VIP"),
+    ("oss_lb", {"listeners": {"http": ["tcp/80"]}}, "'oss': its stand-in 'oss_lb' does not listen on ['tcp/443']"),
+    ("oss_lb", {"lab_stand_in": None}, "'oss': 'oss_lb' is no service with `lab_stand_in`"),
 ])
-def test_a_balancer_stand_in_must_match_its_balancer(province: Province, change: dict[str, Any], problem: str) -> None:
+def test_a_balancer_stand_in_must_match_its_balancer(province: Province, stand_in: str, change: dict[str, Any],
+                                                     problem: str) -> None:
     services = dict(province.source.services)
-    services["portal_lb"] = services["portal_lb"].model_copy(update=change)
+    services[stand_in] = services[stand_in].model_copy(update=change)
     spoiled = dataclasses.replace(province, source=province.source.model_copy(update={"services": services}))
     with pytest.raises(ValueError, match=re.escape(problem)):
         exposure.check_load_balancers(spoiled)

@@ -17,7 +17,8 @@ HA_HOSTS = 4
 
 def _scaled_province(tmp_path: Path) -> Province:
     data = yaml.safe_load(DEFAULT_MODEL.read_text(encoding="utf-8"))
-    data["province"]["admin_units_file"] = str(DEFAULT_MODEL.parent / data["province"]["admin_units_file"])
+    for key in ("admin_units_file", "procedures_file"):
+        data["province"][key] = str(DEFAULT_MODEL.parent / data["province"][key])
     for service in data["services"].values():
         if service["hosts"] > 1:
             service["hosts"] = HA_HOSTS
@@ -42,7 +43,7 @@ def test_whole_province_at_double_ha_scale(tmp_path: Path, province: Province) -
     assert len(stack.named("ag-sites").state["addresses"]) == len(scaled.sites) == 120
     assert len(stack.named("ag-site-video-conference").state["addresses"]) == 120
     members = stack.of_type("openstack:loadbalancer/member:Member")
-    assert len(members) == HA_HOSTS * 3     # portal 80 + 443, webmail 443
+    assert len(members) == HA_HOSTS * 4     # portal 80 + 443, webmail 443, oss 443
 
     config = read_policy_config("prod")
     config["san-capacity"] = {"capacityGb": 60000}

@@ -52,7 +52,7 @@ def ansible_inventory(env: str) -> dict:
 def test_ansible_sees_the_province(province, env) -> None:
     inv = ansible_inventory(env)
     hostvars = inv["_meta"]["hostvars"]
-    assert len(hostvars) == 148
+    assert len(hostvars) == 150
     assert inv["mail"]["hosts"] == ["mail-01", "mail-02"]
     assert len(inv["commune_firewalls"]["hosts"]) == 109
     assert len(inv["district_firewalls"]["hosts"]) == 11
@@ -87,9 +87,15 @@ def test_another_province_loads_with_data_changes_only(tmp_path) -> None:
     data = yaml.safe_load((MODEL_DIR / "province.yml").read_text(encoding="utf-8"))
     data["province"].update(code="95", name="Tỉnh Thử Nghiệm", slug="thu-nghiem", domain="thunghiem.gov.vn",
                             admin_units_file="admin-units/test.json")
-    data["departments"] = [d for d in data["departments"] if d["code"] in ("snv", "stttt", "vpubnd")]
-    data["facts"]["baseline_2016"].update(portal_component_sites=5, one_stop_shop_agencies=5,
-                                          one_stop_shop_communes=1, communes_with_lan=4, mailboxes=100)
+    # the procedures catalogue is the same data: keep the departments its steps name
+    shutil.copy(MODEL_DIR / data["province"]["procedures_file"], model_dir / data["province"]["procedures_file"])
+    named = {step.get("department") for p in yaml.safe_load((MODEL_DIR / "procedures.yml").read_text(
+        encoding="utf-8"))["procedures"] for step in p["steps"]}
+    data["departments"] = [d for d in data["departments"] if d["code"] in {"snv", "stttt", "vpubnd"} | named]
+    oss = sum(d["one_stop_shop"] for d in data["departments"])
+    data["facts"]["baseline_2016"].update(portal_component_sites=len(data["departments"]) + 2,
+                                          one_stop_shop_agencies=oss + 2 + 1, one_stop_shop_communes=1,
+                                          communes_with_lan=4, mailboxes=100)
     (model_dir / "province.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     other = load_province(model_dir / "province.yml")
     assert [s.slug for s in other.sites] == ["thu", "hong-dan", "phuong-1", "phuong-2", "ngan-dua", "ninh-quoi-a"]

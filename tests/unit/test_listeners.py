@@ -146,3 +146,27 @@ def test_the_committed_inventories_carry_the_services(province: Province) -> Non
     assert generated == yaml.safe_load(yaml.safe_dump(services_vars(province)))
     assert not (REPO / "playbooks" / "group_vars" / "all" / "host_firewall.yml").exists(), \
         "the hand-written host firewall services came back"
+
+
+def _reached_from(province: Province, site_index: int, vlan: str) -> set[str]:
+    """The services a site VLAN may open, from the site firewall's generated rules."""
+    site = province.sites[site_index]
+    network = site.vlan(vlan).network
+    return {r.comment.split(" -> ")[1] for r in site_rules(province, site, load_policy())
+            if any(network.subnet_of(s) for s in r.saddr)}
+
+
+def test_the_counter_vlan_reaches_only_its_own_flows(province: Province) -> None:
+    """The one-stop-shop VLAN is isolated: the application, its SSO login and DNS, nothing of `sites`."""
+    assert _reached_from(province, 0, "one_stop_shop") == {"oss_lb", "sso", "dns"}
+    office = _reached_from(province, 0, "office")
+    assert {"portal_lb", "mail", "oss_lb", "mirror"} <= office
+
+
+def test_an_isolated_vlan_is_outside_sites(model_copy: Path, edit_yaml: Any) -> None:
+    """Negative: without `isolated`, the counter VLAN gets every `sites` flow again (mail, portal, ...)."""
+    def open_counters(doc: Any) -> None:
+        doc["addressing"]["site_vlans"]["one_stop_shop"].pop("isolated")
+    edit_yaml(model_copy / "province.yml", open_counters)
+    reached = _reached_from(load_province(model_copy / "province.yml"), 0, "one_stop_shop")
+    assert {"mail", "portal_lb", "mirror"} <= reached

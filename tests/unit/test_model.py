@@ -62,5 +62,5 @@ def test_counts_without_names_stay_at_province_level(province) -> None:
 
 def test_every_hostname_is_unique_and_valid(province) -> None:
     names = province.linux_hosts()
-    assert len(names) == len(set(names)) == 1 + 27 + 120
+    assert len(names) == len(set(names)) == 1 + 29 + 120
     assert all(len(n) <= 63 and n == n.lower() for n in names)

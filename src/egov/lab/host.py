@@ -187,11 +187,15 @@ def start_container(paths: Paths, node: Node) -> int:
     for group in groups:
         group.mkdir(parents=True, exist_ok=True)
     join = "; ".join(f"echo $$ > {group}/cgroup.procs" for group in groups)
+    # --console=read-only: nspawn copies the console to console.log. With --console=passive nothing
+    # read the console's pty here (console.log stayed empty); once its buffer filled, PID 1 blocked in
+    # a tty write (a Galera node printing start-job status while it waited for its quorum on a cold
+    # start) and systemctl answered "Transport endpoint is not connected".
     argv = [
         "systemd-nspawn", "--quiet", "--boot", f"--directory={paths.root(node.name)}", f"--machine={node.name}",
         f"--hostname={node.name}", "--register=no", "--keep-unit", "--private-network",
         f"--network-namespace-path={NETNS_DIR / node.netns}", "--resolv-conf=off", "--timezone=off",
-        "--link-journal=no", "--console=passive",
+        "--link-journal=no", "--console=read-only",
     ]
     script = f"{join}; exec " + " ".join(argv)
     console = open(hdir / "console.log", "ab")  # noqa: SIM115 - handed to the child

@@ -17,6 +17,11 @@ PREFIX = "egl"                     # every namespace, veth and cgroup of the lab
 FABRIC_NS = f"{PREFIX}-fabric"      # holds every bridge (the lab's switches and cables)
 CONTROLLER_IF = f"{PREFIX}-ctl"     # the controller's leg (root namespace) on the DC management LAN
 WAN_BRIDGE = "br-wan"
+# The Internet side of the lab (citizens, the national platform): a segment on the DC firewall in
+# RFC 5737's TEST-NET-2, which no real network routes; it exists only inside the lab's namespaces.
+INTERNET_BRIDGE = "br-inet"
+INTERNET_NET = ipaddress.IPv4Network("198.51.100.0/24")
+INTERNET_CLIENT = "inet-citizen"
 
 
 def segment_bridge(segment: str) -> str:
@@ -141,11 +146,22 @@ def build_topology(province: Province, only: list[str] | None = None) -> Topolog
         topo.bridges.add(bridge)
         dc_links.append(Link(ifname=SEGMENT_IFACE[segment], bridge=bridge, addresses=(str(iface),)))
     dc_links.append(Link(ifname="wan0", bridge=WAN_BRIDGE, addresses=(f"{fw.wan_address}/{wan_len}",)))
+    topo.bridges.add(INTERNET_BRIDGE)
+    inet_gateway = INTERNET_NET.network_address + 1
+    dc_links.append(Link(ifname="inet0", bridge=INTERNET_BRIDGE,
+                         addresses=(f"{inet_gateway}/{INTERNET_NET.prefixlen}",)))
     topo.nodes.append(Node(
         name=fw.name, kind="container", links=tuple(dc_links),
         # routes to every site of the province, present or not: a partial lab never needs a DC fw rebuild
         routes=tuple((str(site.block), str(site.wan_address)) for site in province.sites),
         address=str(fw.interfaces["management"][1].ip), forwarding=True, group="dc",
+    ))
+    # a citizen's (or the national platform's) machine on the Internet side of the DC firewall
+    inet_client = INTERNET_NET.network_address + 10
+    topo.nodes.append(Node(
+        name=INTERNET_CLIENT, kind="client",
+        links=(Link(ifname="eth0", bridge=INTERNET_BRIDGE, addresses=(f"{inet_client}/{INTERNET_NET.prefixlen}",)),),
+        routes=(("default", str(inet_gateway)),), address=str(inet_client), group="dc",
     ))
     if with_dc:
         for host in province.dc_hosts:
@@ -175,6 +191,15 @@ def build_topology(province: Province, only: list[str] | None = None) -> Topolog
             links=(Link(ifname="eth0", bridge=site_bridge(site, office.vlan),
                         addresses=(f"{client_ip}/{office.network.prefixlen}",)),),
             routes=(("default", str(office.gateway)),), address=str(client_ip), group=f"site:{site.code}",
+        ))
+        # the counter PC of the site's one-stop-shop (issue 14): its VLAN reaches the application only
+        counter = site.vlan("one_stop_shop")
+        counter_ip = counter.network.network_address + 10
+        topo.nodes.append(Node(
+            name=site.counter_client_name, kind="client",
+            links=(Link(ifname="eth0", bridge=site_bridge(site, counter.vlan),
+                        addresses=(f"{counter_ip}/{counter.network.prefixlen}",)),),
+            routes=(("default", str(counter.gateway)),), address=str(counter_ip), group=f"site:{site.code}",
         ))
 
     mgmt = adr.dc_segments["management"]

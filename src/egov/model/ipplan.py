@@ -20,6 +20,7 @@ class VlanSubnet:
     name: str
     vlan: int
     network: Net
+    isolated: bool = False      # not part of `sites` in the flow matrix (model: site_vlans.<name>.isolated)
 
     @property
     def gateway(self) -> IPv4:
@@ -47,7 +48,7 @@ def site_vlans(addressing: Addressing, slot: int) -> list[VlanSubnet]:
     out = []
     for name, spec in addressing.site_vlans.items():
         network = ipaddress.IPv4Network((block.network_address + spec.offset, spec.prefix_len))
-        out.append(VlanSubnet(name=name, vlan=spec.vlan, network=network))
+        out.append(VlanSubnet(name=name, vlan=spec.vlan, network=network, isolated=spec.isolated))
     return out
 
 

@@ -2,9 +2,9 @@
 
     province = load_province(Path("model/province.yml"))
 
-Files read: the model file, the GSO register it names, and the allocation ledger
-(``allocations.yml`` beside the model). Sites and DC hosts missing from the ledger get the next
-free number (in code / name order) so loading never fails on a new commune;
+Files read: the model file, the GSO register and the procedures catalogue it names, and the
+allocation ledger (``allocations.yml`` beside the model). Sites and DC hosts missing from the
+ledger get the next free number (in code / name order) so loading never fails on a new commune;
 ``egov model allocate`` writes the ledger so those numbers are kept from then on.
 """
 
@@ -21,8 +21,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from egov.model import flows, ipplan
+from egov.model import flows, ipplan, procedures
 from egov.model.errors import ModelError, ModelIssue, format_path
+from egov.model.procedures import Procedure, ProceduresFile
 from egov.model.province import SITE_SYSTEMS, DcFirewall, DcHost, Department, Province, Site
 from egov.model.schema import (
     EVERY_DC_HOST,
@@ -196,6 +197,51 @@ def _read_allocations(path: Path, col: _Collector) -> tuple[Allocations, dict[tu
             col.add(path, ("sites", key), f"slot {number} is already given to site {values[number]}", lines)
         values.setdefault(number, key)
     return ledger, lines
+
+
+def _read_procedures(path: Path, col: _Collector) -> tuple[list[Procedure | None], Lines] | None:
+    """The procedures catalogue, entry by entry: a malformed entry (reported) is None, so that the
+    cross-checks of the others still run at their own indices."""
+    loaded = _read_yaml(path, col)
+    if loaded is None:
+        return None
+    data, lines = loaded
+    try:
+        return list(ProceduresFile.model_validate(data).procedures), lines
+    except ValidationError as exc:
+        col.pydantic(path, exc, lines)
+    raw = data.get("procedures") if isinstance(data, dict) else None
+    if not isinstance(raw, list):
+        return None
+    entries: list[Procedure | None] = []
+    for item in raw:
+        try:
+            entries.append(Procedure.model_validate(item))
+        except ValidationError:
+            entries.append(None)
+    return entries, lines
+
+
+def _oss_unit_kinds(pf: ProvinceFile) -> set[str]:
+    """The unit types running a one-stop-shop: those of the rollout whose units have the system (every
+    district and commune; a department when marked one_stop_shop)."""
+    if "one_stop_shop" not in pf.rollout:
+        return set()
+    kinds = {kind for kind, systems in SITE_SYSTEMS.items() if "one_stop_shop" in systems}
+    if any(d.one_stop_shop for d in pf.departments):
+        kinds.add("department")
+    return kinds
+
+
+def _check_catalogue(pf: ProvinceFile, entries: list[Procedure | None], path: Path, lines: Lines,
+                     col: _Collector) -> None:
+    """The procedures against the model's departments and one-stop-shops (egov.model.procedures)."""
+    def report(key: tuple[object, ...], message: str) -> None:
+        col.add(path, key, message, lines)
+    running = _oss_unit_kinds(pf)
+    procedures.check_procedures(entries, pf.departments, running, report)
+    if None not in entries:         # a malformed entry's unit type is unknown: its count would be wrong
+        procedures.check_counts(entries, running, report)
 
 
 def _next_free(taken: set[int], start: int = 1) -> int:
@@ -464,6 +510,9 @@ def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path |
     if gso_path is None and isinstance(info.get("admin_units_file"), str):
         gso_path = model_path.parent / info["admin_units_file"]
     register = _read_gso(gso_path, col) if gso_path is not None else None
+    catalogue_path = (model_path.parent / info["procedures_file"]
+                      if isinstance(info.get("procedures_file"), str) else None)
+    catalogue = _read_procedures(catalogue_path, col) if catalogue_path is not None else None
     ledger_path = Path(allocations) if allocations else model_path.parent / "allocations.yml"
     ledger, ledger_lines = _read_allocations(ledger_path, col)
     slugs: dict[str, str] = {}
@@ -473,6 +522,9 @@ def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path |
     if pf is None or register is None:
         if partial is not None and register is not None and "site_overrides" in partial.__dict__:
             _guarded(_check_site_overrides, partial, register.gso, model_path, lines, col)
+        if partial is not None and catalogue is not None and catalogue_path is not None \
+                and {"departments", "rollout"} <= partial.__dict__.keys():
+            _guarded(_check_catalogue, partial, catalogue[0], catalogue_path, catalogue[1], col)
         raise ModelError(col.issues)
 
     _check_addressing(pf, model_path, lines, col)
@@ -480,9 +532,12 @@ def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path |
     _check_references(pf, model_path, lines, col)
     pf = _resolve_flows(pf, model_path, lines, col)
     province = _derive(pf, register.gso, slugs, ledger, model_path, lines, ledger_path, ledger_lines, col)
+    if catalogue is not None and catalogue_path is not None:
+        _check_catalogue(pf, catalogue[0], catalogue_path, catalogue[1], col)
     if col.issues:
         raise ModelError(col.issues)
-    assert province is not None
+    assert province is not None and catalogue is not None
+    province.procedures = tuple(p for p in catalogue[0] if p is not None)
     return province
 
 

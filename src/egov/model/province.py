@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from egov.model import ipplan
+from egov.model.procedures import Procedure
 from egov.model.schema import ProvinceFile, Service
 
 SITE_SYSTEMS = {
@@ -43,6 +44,11 @@ class Site:
     @property
     def client_name(self) -> str:
         return f"pc-{self.slug}"
+
+    @property
+    def counter_client_name(self) -> str:
+        """The lab's counter PC in the site's one-stop-shop VLAN (issue 14)."""
+        return f"oss-{self.slug}"
 
     def vlan(self, name: str) -> ipplan.VlanSubnet:
         for vlan in self.vlans:
@@ -94,6 +100,8 @@ class Province:
     dc_hosts: list[DcHost]
     dc_firewall: DcFirewall
     allocations: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the one-stop-shop's administrative procedures (province.procedures_file), in file order
+    procedures: tuple[Procedure, ...] = ()
 
     @property
     def sites(self) -> list[Site]:

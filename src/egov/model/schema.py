@@ -53,6 +53,8 @@ class ProvinceInfo(Strict):
     domain: str
     timezone: str
     admin_units_file: str
+    # the one-stop-shop's administrative procedures (egov.model.procedures); path relative to the model
+    procedures_file: str = Field(min_length=1)
 
     @field_validator("slug")
     @classmethod
@@ -133,6 +135,8 @@ class SiteVlan(Strict):
     vlan: int = Field(ge=1, le=4094)
     offset: int = Field(ge=0)
     prefix_len: int = Field(ge=8, le=30)
+    # outside `sites` in the flow matrix: only flows naming site:<this vlan> leave it (the site firewall)
+    isolated: bool = False
 
 
 class Addressing(Strict):

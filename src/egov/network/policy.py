@@ -134,8 +134,11 @@ def site_rules(province: Province, site: Site, policy: dict[str, Any]) -> list[R
         for source in flow.from_:
             kind, _, arg = source.partition(":")
             if source == "sites":
-                src: tuple[Net, ...] = tuple(v.network for v in site.vlans)
-                iif: tuple[str, ...] = (f"{lan}*",)
+                # every VLAN but the isolated ones (the one-stop-shop counters reach their own flows only)
+                open_vlans = [v for v in site.vlans if not v.isolated]
+                src: tuple[Net, ...] = tuple(v.network for v in open_vlans)
+                iif: tuple[str, ...] = (f"{lan}*",) if len(open_vlans) == len(site.vlans) else tuple(
+                    f"{lan}{v.vlan}" for v in open_vlans)
             elif kind == "site":
                 src = (site.vlan(arg).network,)
                 iif = (f"{lan}{site.vlan(arg).vlan}",)
