@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 APT_PACKAGES := debootstrap systemd-container apt-cacher-ng nftables iproute2 openssh-client openssh-server \
 	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl sudo rsyslog rsyslog-gnutls \
-	chromium chromium-driver libnss3-tools
+	chromium chromium-driver libnss3-tools postgresql-15
 PYTEST_ARGS ?=
 
 .PHONY: bench-scan deps apt venv monitoring-tools lab test lint unit lab-test bench clean-lab
@@ -19,8 +19,11 @@ apt:
 	    || ! command -v apt-cacher-ng >/dev/null || ! command -v traceroute >/dev/null \
 	    || ! command -v nc >/dev/null || ! command -v sudo >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null \
 	    || ! test -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so \
-	    || ! test -x /usr/bin/chromedriver || ! command -v certutil >/dev/null; then \
+	    || ! test -x /usr/bin/chromedriver || ! command -v certutil >/dev/null || ! command -v pg_virtualenv >/dev/null; then \
 	  echo ">> apt-get install $(APT_PACKAGES)"; \
+	  mkdir -p /etc/postgresql-common/createcluster.d; \
+	  printf '# make apt: no packaged cluster, pg_virtualenv makes its own\ncreate_main_cluster = false\n' \
+	    > /etc/postgresql-common/createcluster.d/50-egov-controller.conf; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); \
 	fi
 	@# the lab runs its own apt-cacher-ng on the lab gateway address; the system one would hold the port
@@ -52,15 +55,18 @@ lab: deps
 	egov run
 
 lint: venv
-	ruff check src tests benchmarks stacks network
+	ruff check src tests benchmarks stacks network apps
 	yamllint .
 	ansible-lint    # production profile (.ansible-lint)
 	mypy            # all of src/egov with the stacks it imports ([tool.mypy] in pyproject.toml)
+	cd apps/oss && mypy --config-file pyproject.toml src   # the reference application (its own settings)
 	egov model check
 	egov inventory check
 
 unit: venv
 	pytest -q -m "not lab" -n 2 --ignore=tests/network $(PYTEST_ARGS)
+	@# the one-stop-shop's reference application (apps/oss) on a throw-away PostgreSQL 15 (pg_virtualenv)
+	apps/oss/run-tests.sh
 	@# the network tests share emulated devices and firewalls between tests: run them in order
 	pytest -q -m "not lab" -p no:xdist tests/network $(PYTEST_ARGS)
 

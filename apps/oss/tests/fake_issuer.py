@@ -23,6 +23,8 @@ class FakeIssuer:
         self.kid = "k1"
         self.next_id_token: str | None = None
         self.token_requests: list[dict[str, str]] = []
+        # what /userinfo answers (LemonLDAP::NG releases the unit claim there, not in the id_token)
+        self.userinfo: dict[str, Any] = {"sub": "canbo1", "egov_unit": "xa-an-lac-thon"}
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,7 +42,13 @@ class FakeIssuer:
             def do_GET(self) -> None:
                 if self.path == "/.well-known/openid-configuration":
                     self._json({"issuer": issuer.url, "authorization_endpoint": issuer.url + "/authorize",
-                                "token_endpoint": issuer.url + "/token", "jwks_uri": issuer.url + "/jwks"})
+                                "token_endpoint": issuer.url + "/token", "jwks_uri": issuer.url + "/jwks",
+                                "userinfo_endpoint": issuer.url + "/userinfo"})
+                elif self.path == "/userinfo":
+                    if self.headers.get("Authorization") != "Bearer at":
+                        self._json({"error": "invalid_token"}, 401)
+                    else:
+                        self._json(issuer.userinfo)
                 elif self.path == "/jwks":
                     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(issuer.key.public_key()))
                     self._json({"keys": [{**jwk, "kid": issuer.kid, "use": "sig", "alg": "RS256"}]})

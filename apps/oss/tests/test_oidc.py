@@ -75,3 +75,23 @@ def test_unreachable_issuer(tmp_path: Path) -> None:
                               redirect_uri="https://x/cb", timeout=1))
     with pytest.raises(AuthError, match="cannot fetch"):
         c.discovery()
+
+
+def test_the_unit_claim_from_userinfo_when_the_id_token_has_none(issuer: FakeIssuer, client: OidcClient) -> None:
+    """LemonLDAP::NG's way: the id_token names the user, userinfo (bearer access token) carries egov_unit."""
+    issuer.next_id_token = issuer.sign(egov_unit=None)
+    assert client.login("abc", "n-1") == Identity(uid="canbo1", agency="xa-an-lac-thon")
+
+
+def test_userinfo_of_another_user_is_refused(issuer: FakeIssuer, client: OidcClient) -> None:
+    issuer.next_id_token = issuer.sign(egov_unit=None)
+    issuer.userinfo = {"sub": "someone-else", "egov_unit": "xa-an-lac-thon"}
+    with pytest.raises(AuthError, match="another user"):
+        client.login("abc", "n-1")
+
+
+def test_no_unit_anywhere_is_refused(issuer: FakeIssuer, client: OidcClient) -> None:
+    issuer.next_id_token = issuer.sign(egov_unit=None)
+    issuer.userinfo = {"sub": "canbo1"}
+    with pytest.raises(AuthError, match="egov_unit"):
+        client.login("abc", "n-1")

@@ -6,12 +6,15 @@ PyJWT's ``PyJWKClient`` is not used because in PyJWT 2.6 it fetches with urllib 
 The id_token is verified with PyJWT: signature (RS/ES/PS algorithms only), ``iss``, ``aud`` = client id, ``exp``
 (and ``iat``), and the ``nonce`` the login stored in the signed session. The official's uid is ``sub`` (else
 ``preferred_username``), the agency the ``egov_unit`` claim (configurable) that the SSO releases from the
-directory's ``departmentNumber``.
+directory's ``departmentNumber``. LemonLDAP::NG releases such extra claims at the userinfo endpoint, not in the
+id_token: :meth:`OidcClient.login` then reads them there with the access token, and the userinfo's ``sub``
+must be the id_token's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -80,8 +83,7 @@ class OidcClient:
                            "state": state, "nonce": nonce})
         return f"{self.discovery()['authorization_endpoint']}?{query}"
 
-    def exchange_code(self, code: str) -> str:
-        """Trade the authorization code for tokens at the token endpoint; return the id_token."""
+    def _tokens(self, code: str) -> dict[str, Any]:
         url = self.discovery()["token_endpoint"]
         try:
             r = requests.post(url, data={"grant_type": "authorization_code", "code": code,
@@ -89,12 +91,40 @@ class OidcClient:
                               auth=(self.config.client_id, self.config.client_secret()),
                               timeout=self.config.timeout, verify=self.config.ca_bundle or True)
             r.raise_for_status()
-            token = r.json().get("id_token")
-        except (requests.RequestException, ValueError, AttributeError) as e:
+            tokens = r.json()
+        except (requests.RequestException, ValueError) as e:
             raise AuthError(f"token request failed: {e}") from e
-        if not isinstance(token, str):
+        if not isinstance(tokens, dict) or not isinstance(tokens.get("id_token"), str):
             raise AuthError("the token response has no id_token")
-        return token
+        return tokens
+
+    def exchange_code(self, code: str) -> str:
+        """Trade the authorization code for tokens at the token endpoint; return the id_token."""
+        return str(self._tokens(code)["id_token"])
+
+    def userinfo(self, access_token: str) -> dict[str, Any]:
+        """The claims of the userinfo endpoint for an access token."""
+        url = self.discovery().get("userinfo_endpoint")
+        if not url:
+            raise AuthError("the issuer has no userinfo endpoint")
+        try:
+            r = requests.get(url, headers={"Authorization": f"Bearer {access_token}"}, timeout=self.config.timeout,
+                             verify=self.config.ca_bundle or True)
+            r.raise_for_status()
+            data = r.json()
+        except (requests.RequestException, ValueError) as e:
+            raise AuthError(f"userinfo request failed: {e}") from e
+        if not isinstance(data, dict):
+            raise AuthError("userinfo did not return a JSON object")
+        return data
+
+    def login(self, code: str, nonce: str) -> Identity:
+        """The callback's work: exchange the code, verify the id_token, read the unit claim (userinfo if the
+        id_token lacks it)."""
+        tokens = self._tokens(code)
+        access = tokens.get("access_token")
+        fetch = (lambda: self.userinfo(access)) if isinstance(access, str) and access else None
+        return self.verify(str(tokens["id_token"]), nonce, userinfo=fetch)
 
     def _key_for(self, token: str) -> Any:
         try:
@@ -107,8 +137,9 @@ class OidcClient:
                     return key.key
         raise AuthError(f"no key {kid!r} in the issuer's JWKS")
 
-    def verify(self, token: str, nonce: str) -> Identity:
-        """Verify an id_token (signature, iss, aud, exp, nonce) and return who it names."""
+    def verify(self, token: str, nonce: str, userinfo: Callable[[], dict[str, Any]] | None = None) -> Identity:
+        """Verify an id_token (signature, iss, aud, exp, nonce) and return who it names; ``userinfo`` (if
+        given) supplies the unit claim when the id_token has none."""
         try:
             claims = jwt.decode(token, self._key_for(token), algorithms=ALGORITHMS, audience=self.config.client_id,
                                 issuer=self.config.issuer, options={"require": ["exp", "iat", "iss", "aud"]},
@@ -121,6 +152,11 @@ class OidcClient:
         agency = claims.get(self.config.unit_claim)
         if not isinstance(uid, str) or not uid:
             raise AuthError("id_token names no user")
+        if not agency and userinfo is not None:
+            info = userinfo()
+            if info.get("sub") != claims.get("sub"):
+                raise AuthError("userinfo names another user than the id_token")
+            agency = info.get(self.config.unit_claim)
         if not isinstance(agency, str) or not agency:
             raise AuthError(f"id_token has no {self.config.unit_claim!r} claim")
         return Identity(uid=uid, agency=agency)

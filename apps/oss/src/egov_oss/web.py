@@ -133,7 +133,7 @@ def create_app(config: Config, *, db: Database | None = None, oidc: OidcClient |
             raise AuthError("state mismatch or no login in progress")
         if "error" in request.args or "code" not in request.args:
             raise AuthError(f"the SSO answered {request.args.get('error', 'no code')}")
-        who = sso.verify(sso.exchange_code(request.args["code"]), pending["nonce"])
+        who = sso.login(request.args["code"], pending["nonce"])
         if not dossiers.agency_exists(database, who.agency):
             raise AuthError(f"unknown agency {who.agency!r} for {who.uid}")
         session.clear()
