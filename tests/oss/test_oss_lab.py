@@ -15,7 +15,19 @@ import pytest
 from egov.model import load_province
 from egov.model.officials import build_directory
 from tests.oss.conftest import (
-    APP_NAME, ARB, CITIZEN, COMMUNE, DB, DISTRICT, LAND_PROCEDURE, LB, OTHER_COMMUNE, REPO, Oss, counter)
+    APP_NAME,
+    ARB,
+    CITIZEN,
+    COMMUNE,
+    DB,
+    DISTRICT,
+    LAND_PROCEDURE,
+    LB,
+    OTHER_COMMUNE,
+    REPO,
+    Oss,
+    counter,
+)
 
 pytestmark = [pytest.mark.lab]
 

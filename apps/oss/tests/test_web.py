@@ -111,6 +111,11 @@ def test_gateway_api_needs_the_header_from_a_trusted_proxy(client: FlaskClient, 
     assert data["applicant"]["name"] == "Nguyễn Văn An" and data["history"][0]["official"] == "canbo1"
     assert client.get(url, headers={HEADER: DN}, environ_base={"REMOTE_ADDR": "10.9.0.3"}).status_code == 200
     assert client.get("/api/v1/dossiers/nope", headers={HEADER: DN}).status_code == 404
+    # a unix-socket peer (no address): refused unless "unix" is a trusted proxy
+    assert client.get(url, headers={HEADER: DN}, environ_base={"REMOTE_ADDR": ""}).status_code == 403
+    on_socket = create_app(Config(dsn=pg.app, trusted_proxies=("unix",)), secret_key=b"k" * 32).test_client()
+    assert on_socket.get(url, headers={HEADER: DN}, environ_base={"REMOTE_ADDR": ""}).status_code == 200
+    assert on_socket.get(url, headers={HEADER: DN}, environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 403
 
 
 def test_healthz(pg: Pg) -> None:

@@ -10,7 +10,8 @@ Keys (only ``dsn`` is required)::
     secret_key_file       file holding the Flask session key (signed session: OIDC state/nonce, login)
     statement_timeout_ms  per-connection statement_timeout (default 5000)
     pool_size             connections kept per worker process (default 4; 0 = connect per request)
-    trusted_proxies       addresses/networks of the front nginx (default ["127.0.0.1"])
+    trusted_proxies       addresses/networks of the front nginx (default ["127.0.0.1"]); "unix": a peer on the
+                          server's unix socket (gunicorn bound to a socket only the front proxy's group reaches)
     client_dn_header      header in which nginx passes the verified mTLS client DN (default "X-Egov-Client-DN")
     oidc                  {issuer, client_id, client_secret_file, redirect_uri, ca_bundle, unit_claim, timeout}
 """
@@ -70,7 +71,7 @@ class Config:
     def proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         """The trusted proxy list as networks (a bare address is a /32 or /128)."""
         try:
-            return [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies]
+            return [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies if p != "unix"]
         except ValueError as e:
             raise ConfigError(f"trusted_proxies: {e}") from e
 

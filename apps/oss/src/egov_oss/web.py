@@ -34,13 +34,17 @@ ACTION_LABELS = {"advance": "Xử lý bước tiếp theo", "transfer": "Chuyể
 
 
 def _peer_trusted(config: Config, addr: str | None) -> bool:
+    """Is the request's peer the front proxy? A unix-socket peer (no address) only if ``unix`` is listed."""
     if not addr:
-        return False
+        return UNIX_PEER in config.trusted_proxies
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:
         return False
     return any(ip in net for net in config.proxy_networks())
+
+
+UNIX_PEER = "unix"   # trusted_proxies entry: the server's unix socket (only the front proxy's group reaches it)
 
 
 def _csrf_token() -> str:
