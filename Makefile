@@ -71,8 +71,9 @@ unit: venv
 	pytest -q -m "not lab" -p no:xdist tests/network $(PYTEST_ARGS)
 
 # hosts of the trust/identity/mail systems (issue 6), the log host their baseline forwards to, the backup
-# host and the monitoring host (issue 16), the portal's web pair, Galera pair, arbitrator and balancer (issue 13)
-LAB_SYSTEMS ?= pki,dns,directory,mail,sso,logs,backup,monitoring,portal_db,portal_arb,portal_web,portal_lb
+# host and the monitoring host (issue 16), the portal's web pair, Galera pair, arbitrator and balancer (issue 13),
+# the one-stop-shop's database pair, etcd arbitrator, application pair, balancer and LGSP pair (issue 14)
+LAB_SYSTEMS ?= pki,dns,directory,mail,sso,logs,backup,monitoring,portal_db,portal_arb,portal_web,portal_lb,oss_db,oss_arb,oss_app,oss_lb,lgsp
 lab-test: deps
 	@# first the lab smoke test: it builds and removes its own subset (and, with EGOV_LAB_TAKEOVER=1
 	@# as in CI, clears a lab left by a killed session)

@@ -57,8 +57,8 @@ def source_nets(province: Province, source: str, layer: str, site: Site | None =
     kind, _, arg = source.partition(":")
     if layer == "site_firewall":        # only a site's own VLANs cross its firewall
         assert site is not None
-        if source == "sites":
-            return [v.network for v in site.vlans]
+        if source == "sites":       # an isolated VLAN (the one-stop-shop counters) is not part of `sites`
+            return [v.network for v in site.vlans if not v.isolated]
         if kind == "site":
             return [site.vlan(arg).network]
         return []

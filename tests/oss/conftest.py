@@ -9,8 +9,10 @@ firewall (egl-inet-citizen).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,6 +42,7 @@ ARB = "oss-arb-01"
 LB = "oss-lb-01"
 GATEWAY = ["lgsp-01", "lgsp-02"]
 OSS_HOSTS = [*APP, *DB, ARB, LB, *GATEWAY]
+FIREWALLS = ["dc-fw-01", f"fw-{COMMUNE}", f"fw-{DISTRICT}", f"fw-{OTHER_COMMUNE}"]
 APP_NAME = f"{next(k for k, v in SERVICES['egov_service_names'].items() if v == 'oss_lb')}.{DOMAIN}"
 SSO_NAME = f"sso.{DOMAIN}"
 LAND_PROCEDURE = "dd-cap-gcn-lan-dau"     # filed at the commune, decided at the district (liên thông)
@@ -70,6 +73,13 @@ class Oss:
                 "-o", "ConnectTimeout=10", f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
         return run(argv, check=check, timeout=timeout).stdout
 
+    def has_policy(self, firewall: str) -> bool:
+        """Does the firewall enforce the province policy (egov network push) already?"""
+        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
+                "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", f"ansible@{self.addresses[firewall]}",
+                "sudo nft list table inet egov_policy >/dev/null"]
+        return run(argv, check=False, timeout=60).returncode == 0
+
     def resolve(self) -> list[str]:
         return ["--resolve", f"{APP_NAME}={self.addresses[LB]}", "--resolve", f"{SSO_NAME}={self.addresses['sso-01']}"]
 
@@ -93,9 +103,28 @@ class Oss:
     def started(self, argv: list[str]) -> subprocess.Popen[str]:
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
 
+    @staticmethod
+    def crash(host: str) -> int:
+        """The host dies at once: SIGKILL to every process of its container (nothing shuts down cleanly,
+        nothing restarts). Returns how many processes were killed."""
+        from egov.lab import host as hostmod
+        pids = hostmod.cgroup_pids(host)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return len(pids)
+
+    @staticmethod
+    def revive() -> None:
+        """`egov lab up` boots the crashed host again (its disk kept), as an operator powering it on."""
+        run(["egov", "lab", "up", "--only", "dc"], timeout=600)
+
 
 @pytest.fixture(scope="session")
 def oss(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oss]:
+    systems = set(os.environ.get("EGOV_LAB_SYSTEMS", "").split(","))
+    if settings.lab_converged() and "oss_app" not in systems:
+        pytest.skip("the shared converge (EGOV_LAB_SYSTEMS) does not include the one-stop-shop yet")
     lab_site_up(COMMUNE, counter(COMMUNE))
     for slug in (DISTRICT, OTHER_COMMUNE):
         run(["egov", "lab", "up", "--only", f"site:{slug}"], timeout=900)
@@ -104,9 +133,17 @@ def oss(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oss]:
     up = set(settings.lab_state_dir().joinpath("up-hosts").read_text(encoding="utf-8").split())
     if not set(OSS_HOSTS) <= up:
         pytest.skip(f"one-stop-shop hosts not up in the lab: {sorted(set(OSS_HOSTS) - up)}")
-    systems = set(os.environ.get("EGOV_LAB_SYSTEMS", "").split(","))
-    if settings.lab_converged() and "oss_app" not in systems:
-        pytest.skip("the shared converge (EGOV_LAB_SYSTEMS) does not include the one-stop-shop yet")
     if not settings.lab_converged():
         converge("oss.yml", ",".join(OSS_HOSTS))
-    yield Oss(addresses=inventory_hosts(), cafile=lab_ca_bundle(tmp_path_factory.mktemp("ca") / "lab-ca.pem"))
+    oss = Oss(addresses=inventory_hosts(), cafile=lab_ca_bundle(tmp_path_factory.mktemp("ca") / "lab-ca.pem"))
+    # the province policy on the firewalls on the way (the counters' VLAN isolation is theirs); taken off
+    # again where it was not there before
+    had = {fw: oss.has_policy(fw) for fw in FIREWALLS}
+    run(["egov", "network", "push", "--env", "lab", "--hosts-from", str(settings.lab_nodes_file()),
+         *[arg for fw in FIREWALLS for arg in ("--only", fw)], "--no-progress"], timeout=300)
+    try:
+        yield oss
+    finally:
+        for fw, present in had.items():
+            if not present:
+                oss.ssh(fw, "nft delete table inet egov_policy", check=False)

@@ -86,9 +86,76 @@ def lookup(args: argparse.Namespace) -> dict[str, Any]:
             "api": api.json() if api.headers.get("content-type", "").startswith("application/json") else None}
 
 
+def _timed(seconds: float, workers: int, one: Any) -> dict[str, Any]:
+    """Run ``one(worker)`` in a loop on ``workers`` threads for ``seconds``; each call returns (ok, detail)."""
+    import threading
+    results: list[tuple[float, bool, str]] = []
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+    t0 = time.monotonic()
+
+    def loop(worker: int) -> None:
+        while time.monotonic() < end:
+            try:
+                ok, detail = one(worker)
+            except (requests.exceptions.RequestException, RuntimeError) as exc:
+                ok, detail = False, type(exc).__name__
+            with lock:
+                results.append((round(time.monotonic() - t0, 2), ok, detail))
+
+    threads = [threading.Thread(target=loop, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    failed = [(at, detail) for at, ok, detail in results if not ok]
+    return {"requests": len(results), "failed": len(failed), "failures": failed[:50],
+            "ok_details": [detail for _, ok, detail in results if ok],
+            "ok_at": [at for at, ok, _ in results if ok]}
+
+
+def stream_lookup(args: argparse.Namespace) -> dict[str, Any]:
+    """Citizens' lookups (the public API, a database read each) through the balancer, for --seconds."""
+    sessions = [_session(args.ca) for _ in range(args.workers)]
+
+    def one(worker: int) -> tuple[bool, str]:
+        r = sessions[worker].get(f"https://{args.app}/api/v1/public/dossiers/{args.number}", timeout=10)
+        return r.status_code == 200, str(r.status_code)
+
+    result = _timed(args.seconds, args.workers, one)
+    result.pop("ok_details")
+    result.pop("ok_at")
+    return result
+
+
+def stream_intake(args: argparse.Namespace) -> dict[str, Any]:
+    """An official recording dossiers for --seconds (one logged-in session per worker): the numbers the
+    application confirmed (303 to the dossier's page) are the committed ones."""
+    sessions = [_login(args)[0] for _ in range(args.workers)]
+
+    def one(worker: int) -> tuple[bool, str]:
+        s = sessions[worker]
+        page = s.get(f"https://{args.app}/ho-so/moi", timeout=10)
+        form = _form(page, "/ho-so/moi")
+        fields = dict(form["fields"], procedure=args.procedure, applicant_name=args.applicant,
+                      applicant_contact="0299 3822 000")
+        done = s.post(urljoin(page.url, form["action"] or page.url), data=fields, timeout=10)
+        number = urlparse(done.url).path.rsplit("/", 1)[-1]
+        ok = done.status_code == 200 and "/ho-so/" in done.url and number != "moi"
+        return ok, number if ok else str(done.status_code)
+
+    result = _timed(args.seconds, args.workers, one)
+    result["numbers"] = sorted(set(result.pop("ok_details")))
+    ok_at = result.pop("ok_at")
+    result["last_ok_at"] = max(ok_at, default=None)
+    result["started_at"] = time.time() - args.seconds
+    result["failures"] = result["failures"][:5]
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("flow", choices=["intake", "act", "view", "lookup"])
+    p.add_argument("flow", choices=["intake", "act", "view", "lookup", "stream-lookup", "stream-intake"])
     p.add_argument("--app", required=True)
     p.add_argument("--sso", required=True)
     p.add_argument("--ca", required=True)
@@ -99,9 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--number", default="")
     p.add_argument("--action", default="")
     p.add_argument("--note", default="")
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--workers", type=int, default=4)
     p.add_argument("--resolve", action="append", default=[], help="name=address")
     args = p.parse_args(argv)
-    flow = {"intake": intake, "act": act, "view": view, "lookup": lookup}[args.flow]
+    flow = {"intake": intake, "act": act, "view": view, "lookup": lookup, "stream-lookup": stream_lookup,
+            "stream-intake": stream_intake}[args.flow]
     return run_flow(flow, args, errors=(requests.exceptions.RequestException, RuntimeError))
 
 

@@ -32,8 +32,12 @@ T = TypeVar("T")
 Cursor = psycopg.Cursor[DictRow]
 
 
+class NotPrimary(psycopg.OperationalError):
+    """The pooled connection's server is a standby now (a failover demoted it): drop it, connect again."""
+
+
 def _retryable(e: Exception) -> bool:
-    if isinstance(e, pgerrors.ReadOnlySqlTransaction):
+    if isinstance(e, (pgerrors.ReadOnlySqlTransaction, NotPrimary)):
         return True
     return isinstance(e, psycopg.OperationalError) and not isinstance(e, pgerrors.QueryCanceled)
 
@@ -89,9 +93,14 @@ class Database:
         for attempt in range(attempts):
             try:
                 with self.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                    # pg_is_in_recovery(): a connection kept from before a failover may reach the demoted
+                    # member (its pgbouncer and server still up, read-only): never work there
                     cur.execute("SELECT set_config('egov.agency', %s, true), set_config('egov.official', %s, true),"
-                                " set_config('statement_timeout', %s, true)",
+                                " set_config('statement_timeout', %s, true), pg_is_in_recovery() AS standby",
                                 (agency or "", official or "", str(self.statement_timeout_ms)))
+                    row = cur.fetchone()
+                    if row is not None and row["standby"]:
+                        raise NotPrimary("the server is a standby now")
                     return work(cur)
             except (psycopg.OperationalError, pgerrors.ReadOnlySqlTransaction) as e:
                 if attempt + 1 >= attempts or not _retryable(e):
@@ -107,7 +116,7 @@ class Database:
             row = cur.fetchone()
             return row is not None and row["one"] == 1 and not row["standby"]
         try:
-            return self.run(check)
+            return self.run(check, retry=True)
         except psycopg.Error:
             return False
 

@@ -1,0 +1,96 @@
+"""The one-stop-shop under faults (issue 14): an application node killed during a stream of
+lookups, then the primary database killed during a stream of intakes. Counted: failed requests
+(no more than were in flight), committed dossiers (every number the application confirmed is on the
+new primary), the promotion time, and the old primary's rejoin as the synchronous standby.
+Needs the lab (root); about two minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.oss.conftest import APP, COMMUNE, DB, LAND_PROCEDURE, Oss, counter
+from tests.oss.test_oss_lab import _first_official
+from tests.sso.conftest import official_password
+
+pytestmark = [pytest.mark.lab]
+
+WORKERS = 4
+
+
+def _finish(proc: object, timeout: float) -> dict[str, object]:
+    out, err = proc.communicate(timeout=timeout)  # type: ignore[attr-defined]
+    assert proc.returncode == 0, err[-2000:]  # type: ignore[attr-defined]
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _leader(oss: Oss) -> str:
+    for host in DB:
+        cluster = oss.patroni(host)
+        for member in cluster.get("members", []):
+            if member["role"] == "leader":
+                return str(member["name"])
+    pytest.fail("no leader in the one-stop-shop database cluster")
+
+
+def test_killing_an_application_node_loses_only_the_requests_in_flight(oss: Oss) -> None:
+    taken = oss.official(counter(COMMUNE), "intake", _first_official(COMMUNE), "--procedure", LAND_PROCEDURE)
+    number = str(taken["number"])
+    stream = oss.started(oss.flow_argv(counter(COMMUNE), "stream-lookup", "--number", number, "--seconds", "20",
+                                       "--workers", str(WORKERS)))
+    time.sleep(6)
+    assert oss.crash(APP[0]) > 0                 # the node dies with everything it runs
+    time.sleep(6)
+    oss.revive()                                 # and boots again while the stream goes on
+    result = _finish(stream, 120)
+    print(f"lookups: {result['requests']} requests, {result['failed']} failed: {result['failures']}")
+    assert int(result["requests"]) > 50, result                            # the stream really ran
+    assert int(result["failed"]) <= WORKERS, result                        # at most the in-flight ones
+
+
+def test_killing_the_primary_database_loses_no_committed_dossier(oss: Oss) -> None:
+    uid = _first_official(COMMUNE)
+    old = _leader(oss)
+    t_start = time.time()
+    stream = oss.started(oss.flow_argv(counter(COMMUNE), "stream-intake", "--user", uid, "--password",
+                                       official_password(uid), "--procedure", LAND_PROCEDURE, "--seconds", "75",
+                                       "--workers", "2"))
+    time.sleep(10)
+    killed_at = time.monotonic()
+    killed_wall = time.time() - t_start
+    assert oss.crash(old) > 0                    # the primary's host dies: nothing shuts down cleanly
+    new = ""
+    while time.monotonic() - killed_at < 90 and not new:
+        time.sleep(2)
+        other = next(h for h in DB if h != old)
+        if any(m["role"] == "leader" and m["name"] == other for m in oss.patroni(other).get("members", [])):
+            new = other
+    promoted_after = round(time.monotonic() - killed_at, 1)
+    result = _finish(stream, 180)
+    numbers = list(result["numbers"])  # type: ignore[call-overload]
+    quoted = ",".join(f"'{n}'" for n in numbers)
+    found = oss.ssh(new or DB[0], f"sudo -u postgres psql -d oss -Atc \"SELECT count(*) FROM oss.dossier "
+                                  f"WHERE number IN ({quoted})\"", check=False).strip()
+    print(f"primary {old} killed at {killed_wall:.1f} s; {new} promoted after {promoted_after} s; "
+          f"{result['requests']} intakes, {len(numbers)} confirmed (the last at {result['last_ok_at']} s), "
+          f"{found} of them on the new primary, {result['failed']} failed")
+    # the old primary boots again: Patroni rewinds it and it follows as the synchronous standby
+    oss.revive()
+    rejoined = {}
+    for _ in range(60):
+        rejoined = {m["name"]: m["role"] for m in oss.patroni(new or DB[0]).get("members", [])}
+        if rejoined.get(old) == "sync_standby":
+            break
+        time.sleep(2)
+    assert new, f"no promotion within 90 s of killing {old}"
+    assert promoted_after <= 60, promoted_after
+    assert len(numbers) > 10 and found == str(len(numbers)), (found, len(numbers), result["failures"])
+    # the application went on on the new primary during the stream
+    assert float(result["last_ok_at"]) > killed_wall + promoted_after, result["last_ok_at"]  # type: ignore[arg-type]
+    assert rejoined.get(old) == "sync_standby", rejoined
+    # and, the old primary back as the standby, an intake still works
+    after = oss.official(counter(COMMUNE), "intake", uid, "--procedure", LAND_PROCEDURE)
+    assert after.get("status") == 200, after
