@@ -5,31 +5,18 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import yaml
 
-from egov.cliutil import load_or_exit
-from egov.errors import EgovError
+from egov.cliutil import EgovGroup, load_or_exit
+from egov.errors import DependencyError
 from egov.model import DEFAULT_MODEL, Province, render_allocations
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 logger = logging.getLogger(__name__)
-
-
-class EgovGroup(click.Group):
-    """The `egov` group: the one place where an EgovError becomes `error: <message>` and its exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except EgovError as exc:
-            logger.debug("%s", type(exc).__name__, exc_info=True)
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=EgovGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,14 +138,12 @@ def inventory_check(model_path: str, root: str) -> None:
 
 
 def _unavailable(name: str, error: ImportError) -> click.Command:
-    """Stand-in for a command group whose dependencies are not installed: says so, exits 2."""
+    """Stand-in for a command group whose dependencies are not installed: a DependencyError (exit 2)."""
 
     @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
                    help=f"(unavailable: {error}; run `make deps`)")
     def stand_in() -> None:
-        click.echo(f"error: `egov {name}` needs packages that are not installed ({error}); run `make deps`",
-                   err=True)
-        sys.exit(2)
+        raise DependencyError(f"`egov {name}` needs packages that are not installed ({error}); run `make deps`")
 
     return stand_in
 

@@ -13,7 +13,7 @@ import click
 
 from egov.cliutil import load_or_exit
 from egov.model import DEFAULT_MODEL
-from egov.model.officials import Directory, build_directory, lab_password, render_ldif, secret_hash
+from egov.model.officials import Directory, DirectoryError, build_directory, lab_password, render_ldif, secret_hash
 
 MODEL_OPTION = click.option("--model", "model_path", default=str(DEFAULT_MODEL), show_default=True,
                             type=click.Path(dir_okay=False), help="province model file")
@@ -28,8 +28,7 @@ def _directory(model_path: str, base_dn: str | None) -> Directory:
 def _read_seed(path: str) -> str:
     seed = Path(path).read_text(encoding="utf-8").strip()
     if not seed:
-        click.echo(f"error: --seed-file {path} is empty", err=True)
-        sys.exit(2)
+        raise DirectoryError(f"--seed-file {path} is empty")
     return seed
 
 
@@ -94,7 +93,6 @@ def ssha_command() -> None:
         secrets = json.loads(sys.stdin.read())
         if not isinstance(secrets, dict) or not all(isinstance(v, str) and v for v in secrets.values()):
             raise ValueError("expected a JSON object of non-empty strings")
-    except ValueError as exc:
-        click.echo(f"error: stdin: {exc}", err=True)
-        sys.exit(2)
+    except ValueError as exc:                   # a DirectoryError: egov.cli's handler, exit 2
+        raise DirectoryError(f"stdin: {exc}") from exc
     click.echo(json.dumps({name: secret_hash(name, secret) for name, secret in secrets.items()}, sort_keys=True))

@@ -13,3 +13,7 @@ class EgovError(Exception):
     """An error with a message meant for the operator and the exit code `egov` ends with."""
 
     exit_code: int = 2
+
+
+class DependencyError(EgovError):
+    """A command needs packages that are not installed (the Pulumi SDKs, a group's extras)."""

@@ -28,9 +28,6 @@ HEADER = (
     "# model/allocations.yml. Do not edit: change the model and regenerate. A test fails when\n"
     "# this file is stale.\n"
 )
-# the lab inventory is generated for the default lab state dir (stable, committed output); playbooks get it
-# from its variable egov_lab_state_dir
-LAB_STATE_DIR = str(settings.DEFAULT_LAB_STATE)
 SEGMENT_IFACE = {"management": "mgmt0", "dmz": "dmz0", "services": "svc0", "storage": "stor0"}
 
 
@@ -188,20 +185,20 @@ def _mail_quota(province: Province) -> int | float | None:
 
 def connection_vars(env: str, province: Province) -> dict[str, Any]:
     if env == "lab":
+        # generated for the default lab state dir (stable, committed output); playbooks read egov_lab_state_dir
+        lab_paths = settings.lab_ansible_vars(settings.DEFAULT_LAB_STATE)
         return {
             "ansible_user": "ansible",
             "ansible_become": True,
-            # the lab state directory on the controller (egov.settings): SSH key, known_hosts, CA, secrets
-            "egov_lab_state_dir": LAB_STATE_DIR,
-            "ansible_ssh_private_key_file": f"{LAB_STATE_DIR}/ssh/id_ed25519",
-            "ansible_ssh_common_args": (f"-o UserKnownHostsFile={LAB_STATE_DIR}/ssh/known_hosts "
-                                        "-o StrictHostKeyChecking=yes"),
+            # the lab state directory on the controller (egov.settings): SSH key, known_hosts, CA, secrets;
+            # `egov converge` overrides these with extra vars when $EGOV_LAB_STATE is not the default
+            **{k: v for k, v in lab_paths.items() if k != "egov_secrets_dir"},
             "egov_environment": "lab",
             # the lab gateway's apt-cacher-ng plays the province mirror
             "egov_apt_proxy": f"http://{province.lab_gateway}:3142",
             # secrets generated at run time on the controller (passwords, bind secrets, keys):
             # outside the repository, readable by root only
-            "egov_secrets_dir": f"{LAB_STATE_DIR}/secrets",
+            "egov_secrets_dir": lab_paths["egov_secrets_dir"],
         }
     bastion = next(h for h in province.dc_hosts if h.service == "bastion")
     return {

@@ -6,8 +6,9 @@ The site is the one the mail and SSO tests use (EGOV_LOGS_SITE, default an-hiep)
 shared converge (EGOV_LAB_CONVERGED=1) covers the log host and the DC clients but not the site
 firewall, so the fixture converges what the firewall needs for its logs (baseline apt, packages and
 rsyslog concerns, the CA chain, playbooks/logs.yml) unless it is in place already
-(EGOV_LOGS_CONVERGE=1 forces it), and pushes the province policy onto it with `egov network push`
-(and removes it again afterwards if the firewall had none, as the other tests found it).
+(EGOV_LOGS_CONVERGE=1 forces it: egov.settings.force_converge), and pushes the province policy
+onto it with `egov network push` (and removes it again afterwards if the firewall had none, as the
+other tests found it).
 """
 
 from __future__ import annotations
@@ -84,10 +85,10 @@ def loglab() -> Iterator[LogLab]:
     if not settings.lab_converged():
         _playbook("site.yml", f"{LOG_HOST},{CLIENT}")
     ready = lab.ssh(FIREWALL, FIREWALL_READY, check=False).returncode == 0
-    if os.environ.get("EGOV_LOGS_CONVERGE") == "1" or not ready:
-        _playbook("baseline.yml", FIREWALL, "--tags", "apt,packages,rsyslog")
-        _playbook("pki.yml", FIREWALL)
-        _playbook("logs.yml", FIREWALL)
+    chain = {"baseline.yml": ("--tags", "apt,packages,rsyslog"), "pki.yml": (), "logs.yml": ()}
+    # EGOV_LOGS_CONVERGE=1 (or =logs.yml,...): converge the firewall's chain (or these of it) even when ready
+    for playbook in settings.force_converge("logs", list(chain)) or ([] if ready else list(chain)):
+        _playbook(playbook, FIREWALL, *chain[playbook])
     had_policy = lab.ssh(FIREWALL, "nft list table inet egov_policy >/dev/null", check=False).returncode == 0
     run(["egov", "network", "push", "--env", "lab", "--hosts-from", str(settings.lab_nodes_file()),
          "--only", FIREWALL], timeout=300)

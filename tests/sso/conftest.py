@@ -75,7 +75,7 @@ def converged(lab: None) -> dict[str, float]:
     chain = (("pki.yml", "pki,sso,mail"), ("directory.yml", "directory"),
              ("mail.yml", "mail"), ("sso.yml", "sso"), ("webmail.yml", "mail"))
     # EGOV_SSO_CONVERGE=sso.yml,webmail.yml: only these (the others' systems already converged)
-    wanted = [p for p in os.environ.get("EGOV_SSO_CONVERGE", "").split(",") if p]
+    wanted = settings.force_converge("sso", [playbook for playbook, _ in chain])
     # EGOV_LAB_CONVERGED=1: `make lab-test` converged playbooks/site.yml on these hosts already
     if not settings.lab_converged():
         for playbook, limit in chain:

@@ -93,11 +93,11 @@ def test_unreadable_outputs_are_reported(content: str, message: str, tmp_path: P
     source = tmp_path / "outputs.json"
     source.write_text(content, encoding="utf-8")
     result = CliRunner().invoke(cloud, ["handoff", "--outputs", str(source), "--out", str(tmp_path / "o.yml")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2   # a HandoffError (EgovError): "could not do what was asked"
     assert str(source) in result.output and message in result.output
 
 
 def test_missing_outputs_file_says_how_to_make_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(cloud, ["handoff", "--outputs", str(tmp_path / "none.json")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2   # a HandoffError (EgovError): "could not do what was asked"
     assert "pulumi stack output --json" in result.output

@@ -181,12 +181,15 @@ def bad_model(model_copy: Path, edit_yaml) -> Path:
 
 
 @pytest.mark.parametrize("argv", [["model", "check"], ["model", "allocate"], ["network", "render"],
-                                  ["directory", "summary"]])
-def test_commands_print_the_error_list_not_a_traceback(model_copy: Path, edit_yaml, argv: list[str]) -> None:
+                                  ["directory", "summary"], ["inventory", "generate", "--root", "{tmp}/inv"],
+                                  ["report", "--out", "{tmp}/site", "--evidence-dir", "{tmp}"],
+                                  ["cloud", "plan", "--out", "{tmp}/cloud"]])
+def test_commands_print_the_error_list_not_a_traceback(model_copy: Path, edit_yaml, tmp_path: Path,
+                                                       argv: list[str]) -> None:
     from egov.cli import main
 
     model = bad_model(model_copy, edit_yaml)
-    result = CliRunner().invoke(main, [*argv, "--model", str(model)])
+    result = CliRunner().invoke(main, [*(a.replace("{tmp}", str(tmp_path)) for a in argv), "--model", str(model)])
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
@@ -203,11 +206,13 @@ def test_commands_on_a_bad_model_write_nothing(model_copy: Path, edit_yaml, tmp_
     inventories = tmp_path / "inv"
     before = snapshot(tmp_path)
     for argv in (["model", "allocate", "--model", str(model)],
-                 ["inventory", "generate", "--model", str(model), "--root", str(inventories)]):
+                 ["inventory", "generate", "--model", str(model), "--root", str(inventories)],
+                 ["report", "--model", str(model), "--out", str(tmp_path / "site"), "--evidence-dir", str(tmp_path)],
+                 ["cloud", "plan", "--model", str(model), "--out", str(tmp_path / "cloud")]):
         result = CliRunner().invoke(main, argv)
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == 2, (argv, result.output)
     assert snapshot(tmp_path) == before
-    assert not inventories.exists()
+    assert not inventories.exists() and not (tmp_path / "site").exists() and not (tmp_path / "cloud").exists()
 
 
 def test_the_ledger_note_counts_what_is_missing(model_copy: Path) -> None:

@@ -72,3 +72,39 @@ def test_a_literal_is_found_in_any_spelling(province: Province, tmp_path: Path) 
                                    f"d: {province.short_name}\n", encoding="utf-8")
     hits = find_literals([tmp_path / "roles"], province_literals(province))
     assert [h.split(":")[1] for h in hits] == ["2", "3", "4"], hits
+
+
+# -- molecule's sample commune: one env name (EGOV_MOLECULE_SITE) with the province's sample as default --
+SAMPLE_SITE = re.compile(r"\$\{EGOV_MOLECULE_SITE:-([a-z0-9-]+)\}")
+
+
+def sample_site_problems(root: Path, slugs: set[str]) -> tuple[set[str], list[str]]:
+    """(the defaults of ${EGOV_MOLECULE_SITE:-...} under root, `path:line` of every other use of them)."""
+    files = sorted(p for p in root.rglob("*.yml") if p.is_file())
+    defaults = {m for p in files for m in SAMPLE_SITE.findall(p.read_text(encoding="utf-8"))}
+    problems = [f"{d}: not a site of the model" for d in sorted(defaults - slugs)]
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            rest = SAMPLE_SITE.sub("", line)
+            problems += [f"{path.relative_to(root.parent)}:{number}: {slug}" for slug in sorted(defaults)
+                         if re.search(rf"(?<![a-z0-9]){re.escape(slug)}(?![a-z0-9])", rest)]
+    return defaults, problems
+
+
+def test_molecule_takes_its_sample_commune_from_one_variable(province: Province) -> None:
+    defaults, problems = sample_site_problems(REPO / "molecule", {s.slug for s in province.sites})
+    assert len(defaults) == 1, f"one default sample site, not {sorted(defaults)}"
+    assert problems == [], "the sample commune outside ${EGOV_MOLECULE_SITE:-...}:\n" + "\n".join(problems)
+
+
+def test_a_hard_coded_sample_commune_is_named(province: Province, tmp_path: Path) -> None:
+    slug = province.sites[0].slug
+    scenario = tmp_path / "molecule" / "x"
+    scenario.mkdir(parents=True)
+    (scenario / "molecule.yml").write_text(
+        f'platforms:\n  - {{name: "fw-${{EGOV_MOLECULE_SITE:-{slug}}}"}}\n  - {{name: fw-{slug}}}\n'
+        f'  # egl-pc-{slug}x is another name\n  - {{name: "${{EGOV_MOLECULE_SITE:-no-such-site}}"}}\n',
+        encoding="utf-8")
+    defaults, problems = sample_site_problems(tmp_path / "molecule", {s.slug for s in province.sites})
+    assert defaults == {slug, "no-such-site"}
+    assert problems == ["no-such-site: not a site of the model", f"molecule/x/molecule.yml:3: {slug}"]

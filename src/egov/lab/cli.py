@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from egov import settings
 from egov.cliutil import load_or_exit
 from egov.lab import manager
 from egov.lab.topology import SelectionError, build_topology
@@ -37,7 +38,9 @@ def progress_bar(total: int, label: str) -> Iterator[manager.Progress]:
         yield advance
 
 
-STATE_OPTION = click.option("--state", default=str(manager.DEFAULT_STATE), show_default=True,
+# read when the command runs, not at import: a changed $EGOV_LAB_STATE counts (egov.settings)
+STATE_OPTION = click.option("--state", default=lambda: str(settings.lab_state_dir()),
+                            show_default=f"${settings.LAB_STATE_ENV}, else {settings.DEFAULT_LAB_STATE}",
                             type=click.Path(file_okay=False), help="lab state directory")
 MODEL_OPTION = click.option("--model", "model_path", default=str(DEFAULT_MODEL), show_default=True,
                             type=click.Path(dir_okay=False), help="province model file")
@@ -141,8 +144,7 @@ def ping(state: str, inventory: str, forks: int) -> None:
     _write_limit_file(Path(state))
     limit = Path(state) / "up-hosts"
     if not limit.read_text().strip():
-        console.print("error: no lab host is up; run `egov lab up` first")
-        sys.exit(2)
+        raise manager.LabError("no lab host is up; run `egov lab up` first")
     argv = ["ansible", "all", "-i", inventory, "--limit", f"@{limit}", "-m", "ansible.builtin.ping",
             "--forks", str(forks), "-o"]
     env = os.environ | {"ANSIBLE_DEPRECATION_WARNINGS": "False"}

@@ -35,12 +35,18 @@ from egov.model import Province
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STATE = settings.lab_state_dir()   # $EGOV_LAB_STATE or /var/lib/egov-lab
 REQUIRED_COMMANDS = ("ip", "bridge", "systemd-nspawn", "debootstrap", "apt-cacher-ng", "ssh-keygen", "mount")
 SYSCTLS = {"fs.inotify.max_user_instances": 8192, "fs.inotify.max_user_watches": 1048576,
            "kernel.keys.maxkeys": 5000}
 
 Progress = Callable[[str, int], None]   # (description, advance)
+
+
+def __getattr__(name: str) -> Path:
+    """`manager.DEFAULT_STATE`: the lab state directory, read when asked ($EGOV_LAB_STATE, egov.settings)."""
+    if name == "DEFAULT_STATE":
+        return settings.lab_state_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class LabError(EgovError, RuntimeError):
@@ -246,9 +252,10 @@ def lab_lock(state: Path, log: Callable[[str], None] = logger.warning) -> Iterat
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def lab_up(province: Province, topo: Topology, state: Path = DEFAULT_STATE, *, workers: int = 6,
+def lab_up(province: Province, topo: Topology, state: Path | None = None, *, workers: int = 6,
            progress: Progress | None = None, log: Callable[[str], None] = logger.info,
            ssh_timeout: float = 180) -> dict[str, object]:
+    state = state or settings.lab_state_dir()
     preflight()
     with lab_lock(state, log):
         return _lab_up(province, topo, state, workers=workers, progress=progress, log=log, ssh_timeout=ssh_timeout)
@@ -323,7 +330,8 @@ def discovered_names(state: Path) -> set[str]:
     return names
 
 
-def lab_status(state: Path = DEFAULT_STATE) -> list[NodeState]:
+def lab_status(state: Path | None = None) -> list[NodeState]:
+    state = state or settings.lab_state_dir()
     paths = hostmod.Paths(state)
     known = known_nodes(state)
     names = sorted(discovered_names(state))
@@ -342,9 +350,10 @@ def lab_status(state: Path = DEFAULT_STATE) -> list[NodeState]:
     return rows
 
 
-def lab_down(state: Path = DEFAULT_STATE, *, names: Iterable[str] | None = None, purge: bool = False,
+def lab_down(state: Path | None = None, *, names: Iterable[str] | None = None, purge: bool = False,
              workers: int = 16, progress: Progress | None = None) -> dict[str, object]:
     """Remove what `up` made (all of it, or only the named nodes)."""
+    state = state or settings.lab_state_dir()
     if os.geteuid() != 0:
         raise LabError("taking the lab down needs root")
     with lab_lock(state):
@@ -391,8 +400,9 @@ def _lab_down(state: Path, *, names: Iterable[str] | None, purge: bool, workers:
     return {"removed": len(targets), "seconds": round(time.monotonic() - started, 1), "errors": errors}
 
 
-def leftovers(state: Path = DEFAULT_STATE, unreachable: str | None = None) -> list[str]:
+def leftovers(state: Path | None = None, unreachable: str | None = None) -> list[str]:
     """Anything of the lab still on the system (used by tests and `lab status`)."""
+    state = state or settings.lab_state_dir()
     found: list[str] = []
     if hostmod.NETNS_DIR.exists():
         found += [f"netns {p.name}" for p in hostmod.NETNS_DIR.glob(f"{PREFIX}-*")]
