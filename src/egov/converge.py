@@ -3,10 +3,13 @@
     egov converge                                   # playbooks/site.yml on every lab host that is up
     egov converge --limit pki,dns,directory,mail,sso --twice
     egov converge --playbook playbooks/baseline.yml --limit dns-01 --expect-no-change
+    egov converge --limit pki,dns --check
 
 `--twice` runs the playbook a second time and fails when that run changes anything (idempotence);
-`--expect-no-change` does the same on a single run (a converged lab). The per-host counts come from
-Ansible's PLAY RECAP and are written to reports/converge-latest.json.
+`--expect-no-change` does the same on a single run (a converged lab). `--check` runs it once with
+`--check --diff` and fails unless every host's recap says changed=0 failed=0 unreachable=0, naming the
+hosts and the tasks that would change. The per-host counts come from Ansible's PLAY RECAP and are
+written to reports/converge-latest.json.
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ from egov import settings
 from egov.progress import Progress
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-UP_HOSTS = settings.lab_up_hosts()
+LAB_INVENTORY = REPO_ROOT / "inventories" / "lab"
+
+
+def __getattr__(name: str) -> Path:
+    """`converge.UP_HOSTS`: <lab state>/up-hosts, read when asked ($EGOV_LAB_STATE, egov.settings)."""
+    if name == "UP_HOSTS":
+        return settings.lab_up_hosts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
     r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)"
@@ -187,45 +197,91 @@ def summary_lines(result: RunResult) -> list[str]:
     return lines
 
 
+def check_problems(result: RunResult) -> list[str]:
+    """Why a `--check --diff` run of a converged lab is not clean: no recap at all, a host failed or
+    unreachable (with its task and reason), a host that would change (with the tasks); empty when clean."""
+    if not result.hosts:
+        return [f"{result.label} run: no PLAY RECAP in its output (exit {result.returncode}; log {result.log})"]
+    problems: list[str] = []
+    if result.failed_hosts:
+        problems.append(f"{result.label} run: {len(result.failed_hosts)} host(s) failed or unreachable: "
+                        + " ".join(result.failed_hosts))
+        problems.extend(f"  {host}: {result.failures[host]}" for host in result.failed_hosts
+                        if host in result.failures)
+    would = result.changed_hosts
+    if would:
+        problems.append(f"{result.label} run: {sum(would.values())} task(s) would change on {len(would)} host(s): "
+                        + " ".join(would))
+        for host in would:
+            names = result.changed_tasks.get(host) or ["(no `changed:` line found in the output)"]
+            problems.append(f"  {host}: " + "; ".join(names))
+    if result.returncode != 0 and not problems:
+        problems.append(f"{result.label} run failed (exit {result.returncode})")
+    return problems
+
+
+def lab_state_args(inventory: str) -> list[str]:
+    """`-e {json}` with the lab state paths when $EGOV_LAB_STATE is not the default and the inventory is
+    the lab's (its connection.yml names the default directory); nothing otherwise."""
+    extra = settings.lab_state_extra_vars()
+    if not extra or (REPO_ROOT / inventory).resolve() != LAB_INVENTORY.resolve():
+        return []
+    return ["-e", json.dumps(extra, sort_keys=True)]
+
+
 @click.command("converge", context_settings={"ignore_unknown_options": True})
 @click.option("--playbook", default="playbooks/site.yml", show_default=True)
 @click.option("-i", "--inventory", default="inventories/lab", show_default=True)
-@click.option("--limit", help=f"hosts/groups (default: every lab host that is up, @{UP_HOSTS})")
+@click.option("--limit", help="hosts/groups (default: every lab host that is up, @<lab state>/up-hosts)")
 @click.option("--twice", is_flag=True, help="run a second time; fail if that run changes anything")
 @click.option("--expect-no-change", is_flag=True, help="fail if this (single) run changes anything")
+@click.option("--check", "check_mode", is_flag=True,
+              help="one run with --check --diff; fail unless every host has changed=0 failed=0")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
               help="Ansible strategy [default: $EGOV_ANSIBLE_STRATEGY, else mitogen if installed, else linear]")
 @click.option("--report-dir", default=str(REPO_ROOT / "reports"), show_default=True,
               type=click.Path(file_okay=False))
 @click.argument("ansible_args", nargs=-1, type=click.UNPROCESSED)
 def converge(playbook: str, inventory: str, limit: str | None, twice: bool, expect_no_change: bool,
-             strategy: str | None, report_dir: str, ansible_args: tuple[str, ...]) -> None:
+             check_mode: bool, strategy: str | None, report_dir: str, ansible_args: tuple[str, ...]) -> None:
     """Run a playbook and report per-host changed/failed counts (extra args go to ansible-playbook)."""
+    if check_mode and twice:
+        raise click.UsageError("--check runs once (a check run changes nothing to run again): drop --twice")
     if not (REPO_ROOT / playbook).is_file():
         raise click.BadParameter(f"{playbook}: no such playbook under {REPO_ROOT}", param_hint="--playbook")
     if not limit:
-        if not UP_HOSTS.is_file():
-            raise click.UsageError(f"no --limit and no {UP_HOSTS}: bring the lab up first (`egov lab up`)")
-        limit = f"@{UP_HOSTS}"
+        up_hosts = settings.lab_up_hosts()
+        if not up_hosts.is_file():
+            raise click.UsageError(f"no --limit and no {up_hosts}: bring the lab up first (`egov lab up`)")
+        limit = f"@{up_hosts}"
+    # a non-default $EGOV_LAB_STATE: its key, known_hosts and directories as extra vars (egov.settings)
+    ansible_args = (*lab_state_args(inventory), *ansible_args)
     reports = Path(report_dir)
     env_extra = strategy_env(strategy)
-    results = [run_playbook(playbook, inventory, limit, list(ansible_args), "first", reports, env_extra)]
+    if check_mode:
+        results = [run_playbook(playbook, inventory, limit, ["--check", "--diff", *ansible_args], "check",
+                                reports, env_extra)]
+    else:
+        results = [run_playbook(playbook, inventory, limit, list(ansible_args), "first", reports, env_extra)]
     if twice and results[0].returncode == 0:
         results.append(run_playbook(playbook, inventory, limit, list(ansible_args), "second", reports, env_extra))
     problems: list[str] = []
     for result in results:
         for line in summary_lines(result):
             click.echo(line)
-        if result.returncode != 0 or result.failed_hosts:
+        if check_mode:
+            problems.extend(check_problems(result))
+        elif result.returncode != 0 or result.failed_hosts:
             problems.append(f"{result.label} run failed (exit {result.returncode})")
     last = results[-1]
-    if ((twice and len(results) == 2) or expect_no_change) and last.changed_hosts:
+    if ((twice and len(results) == 2) or expect_no_change) and not check_mode and last.changed_hosts:
         problems.append(f"{last.label} run changed {sum(last.changed_hosts.values())} task(s) on "
                         f"{len(last.changed_hosts)} host(s): not idempotent")
         for host, names in list(last.changed_tasks.items())[:20]:
             problems.append(f"  {host}: " + "; ".join(names))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {"started": stamp, "playbook": playbook, "limit": limit, "strategy": env_extra["ANSIBLE_STRATEGY"],
+              "check": check_mode,
               "runs": [asdict(r) for r in results],
               "problems": problems}
     reports.mkdir(parents=True, exist_ok=True)

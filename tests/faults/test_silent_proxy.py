@@ -5,8 +5,10 @@ another port; one host is pointed at it by overriding `egov_apt_proxy` for that 
 base role's apt tasks (tag `apt`) run on three DC hosts of the `--only dc` lab in one converge.
 
 Expected: the affected host fails within 300 s, the failure names the task and the reason, and the
-other hosts finish with failed=0 (the play tolerates it: egov_max_fail_percentage=50). Afterwards
-the affected host is pointed back at the real proxy. Cost: about 2-3 minutes on the 2-core machine.
+other hosts finish with failed=0 (the play tolerates it: egov_max_fail_percentage=50); the bound ended
+apt on the affected host too: no apt/dpkg/method process is left there, the apt and dpkg locks are
+free and `dpkg --audit` reports nothing (checked over SSH, tests/faults/aptstate.py). Afterwards the
+affected host is pointed back at the real proxy. Cost: about 2-3 minutes on the 2-core machine.
 
 Runs on a lab that is already up (`egov lab up --only dc`); skips otherwise. Lab commands on a
 shared machine go through `flock /tmp/egov-lab.lock` (set EGOV_LAB_LOCKED=1 when already holding it).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -25,8 +28,10 @@ from pathlib import Path
 
 import pytest
 
+from egov import settings
 from egov.lab import manager
 from tests.conftest import REPO
+from tests.faults.aptstate import LOCK_PROBE, PS_COMMAND, held_locks, leftover_apt
 
 pytestmark = pytest.mark.lab
 
@@ -39,6 +44,7 @@ GATEWAY = "10.94.0.254"
 REAL_PROXY = f"http://{GATEWAY}:3142"
 SILENT_PORT = 3199
 BOUND = 300
+SETTLE = 20              # seconds for processes ended by the bound to be gone
 
 
 class SilentListener:
@@ -86,17 +92,43 @@ def converge(report_dir: Path, proxy_expr: str, *extra: str,
     return proc, time.monotonic() - started
 
 
+def ssh(address: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
+            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+            "-o", "ConnectTimeout=10", f"ansible@{address}", f"sudo sh -c {shlex.quote(command)}"]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+
+
+def apt_left_on(address: str) -> tuple[list[str], list[str], str]:
+    """(apt processes, held apt/dpkg locks, `dpkg --audit` output) on a host, after SETTLE s at most."""
+    deadline = time.monotonic() + SETTLE
+    while True:
+        ps = ssh(address, PS_COMMAND)
+        assert ps.returncode == 0, ps.stderr
+        left = leftover_apt(ps.stdout)
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    probe = ssh(address, LOCK_PROBE)
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    audit = ssh(address, "dpkg --audit")
+    return left, held_locks(probe.stdout), (audit.stdout + audit.stderr).strip() + ("" if audit.returncode == 0
+                                                                                    else f" (exit {audit.returncode})")
+
+
 @pytest.fixture(scope="module")
-def dc_lab() -> None:
+def dc_lab() -> dict[str, str]:
+    """The three hosts' addresses (skips unless they are up)."""
     if os.geteuid() != 0 or shutil.which("ansible-playbook") is None:
         pytest.skip("needs root and the lab tooling (`make deps`)")
-    states = {r.name: r.state for r in manager.lab_status(manager.DEFAULT_STATE)}
-    down = [h for h in [AFFECTED, *OTHERS] if states.get(h) not in ("running", "booting")]
+    rows = {r.name: r for r in manager.lab_status(manager.DEFAULT_STATE)}
+    down = [h for h in [AFFECTED, *OTHERS] if h not in rows or rows[h].state not in ("running", "booting")]
     if down:
         pytest.skip(f"lab hosts not up ({', '.join(down)}): `egov lab up --only dc` first")
+    return {h: rows[h].address for h in [AFFECTED, *OTHERS]}
 
 
-def test_silent_proxy_fails_only_the_affected_host_within_bound(dc_lab: None, tmp_path: Path) -> None:
+def test_silent_proxy_fails_only_the_affected_host_within_bound(dc_lab: dict[str, str], tmp_path: Path) -> None:
     silent = f"http://{GATEWAY}:{SILENT_PORT}"
     expr = f"{{{{ '{silent}' if inventory_hostname == '{AFFECTED}' else '{REAL_PROXY}' }}}}"
     # the affected host must really fetch (its lists may be fresh): cache_valid_time 0 for it only
@@ -122,6 +154,13 @@ def test_silent_proxy_fails_only_the_affected_host_within_bound(dc_lab: None, tm
         assert len(failure.split(": ", 1)[1]) > 0, failure
         assert f"{AFFECTED}: base : Apt | update the package cache through the mirror" in proc.stdout
         assert "PLAY RECAP" in log
+        # the bound ended apt on the host as well: nothing left holding the lists or the dpkg lock
+        left, locks, audit = apt_left_on(dc_lab[AFFECTED])
+        print(f"{AFFECTED} after the run: apt processes {left or 'none'}, held locks {locks or 'none'}, "
+              f"dpkg --audit {audit or 'clean'}")
+        assert left == [], f"apt left running on {AFFECTED} after its bound: {left}"
+        assert locks == [], f"apt/dpkg locks still held on {AFFECTED}: {locks}"
+        assert audit == "", f"dpkg --audit on {AFFECTED}: {audit}"
     finally:
         # point the affected host back at the real proxy (cheap: its lists are left as they were)
         restore, _ = converge(tmp_path / "restore", REAL_PROXY)

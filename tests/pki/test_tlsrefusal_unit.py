@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pki.tlsrefusal import Outcome, classify_curl, classify_python_error, is_client_cert_refusal
+from tests.pki.tlsrefusal import (
+    Outcome,
+    classify_curl,
+    classify_python_error,
+    classify_s_client,
+    is_client_cert_refusal,
+    is_handshake_refusal,
+)
 
 NGINX_400_BAD = (
     "<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request"
@@ -155,3 +162,60 @@ def test_python_errors_are_classified(name: str) -> None:
 def test_outcome_reached_server() -> None:
     assert Outcome("http", 400).reached_server and Outcome("tls_alert").reached_server
     assert not Outcome("refused").reached_server
+
+
+# `echo | timeout 20 openssl s_client -connect H:P -tls1_2 -cipher C 2>&1` as OpenSSL 3.0 (Debian 12) prints
+# it, recorded against `openssl s_server -cipher 'ECDHE+AESGCM'`, a closed port and a listener that resets
+S_CLIENT_TAIL = (
+    "---\nno peer certificate available\n---\nNo client certificate CA names sent\n---\n"
+    "SSL handshake has read 7 bytes and written 112 bytes\nVerification: OK\n---\n"
+    "New, (NONE), Cipher is (NONE)\nSecure Renegotiation IS NOT supported\nCompression: NONE\n"
+    "SSL-Session:\n    Protocol  : TLSv1.2\n    Cipher    : 0000\n    Verify return code: 0 (ok)\n---\n"
+)
+S_CLIENT = {
+    "cipher-refused": (
+        1,
+        "806BBD8FA27F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:"
+        "../ssl/record/rec_layer_s3.c:1602:SSL alert number 40\nCONNECTED(00000003)\n" + S_CLIENT_TAIL,
+        "tls_alert",
+    ),
+    "reset": (1, "write:errno=104\nCONNECTED(00000003)\n" + S_CLIENT_TAIL, "tls_closed"),
+    "handshake": (
+        0,
+        "depth=0 CN = directory-01.soctrang.gov.vn\nverify return:1\nCONNECTED(00000003)\n---\n"
+        "Server Temp Key: X25519, 253 bits\n---\nNew, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384\n"
+        "SSL-Session:\n    Protocol  : TLSv1.2\n    Cipher    : ECDHE-RSA-AES256-GCM-SHA384\n"
+        "    Verify return code: 0 (ok)\n",
+        "handshake",
+    ),
+    "closed-port": (
+        1,
+        "80FB1390257F0000:error:8000006F:system library:BIO_connect:Connection refused:"
+        "../crypto/bio/bio_sock2.c:117:calling connect()\n80FB1390257F0000:error:10000067:BIO routines:"
+        "BIO_connect:connect error:../crypto/bio/bio_sock2.c:119:\nconnect:errno=111\n",
+        "refused",
+    ),
+    "silent": (124, "CONNECTED(00000003)\n", "timeout"),
+    "unknown-cipher": (
+        1,
+        "Call to SSL_CONF_cmd(-cipher, NOSUCH) failed\n80EB83C2207F0000:error:0A0000B9:SSL routines:"
+        "SSL_CTX_set_cipher_list:no cipher match:../ssl/ssl_lib.c:2741:\n",
+        "client",
+    ),
+    "garbage": (1, "something else entirely\n", "other"),
+}
+
+
+@pytest.mark.parametrize("name", S_CLIENT)
+def test_s_client_outputs_are_classified(name: str) -> None:
+    rc, output, kind = S_CLIENT[name]
+    outcome = classify_s_client(rc, output)
+    assert outcome.kind == kind, outcome
+    # only a server reached over TCP that ended the handshake counts as refusing a cipher: a closed port,
+    # a timeout or our own openssl refusing the cipher list never does
+    assert is_handshake_refusal(outcome) is (kind in ("tls_alert", "tls_closed"))
+
+
+def test_s_client_details() -> None:
+    assert classify_s_client(*S_CLIENT["handshake"][:2]).detail == "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384"
+    assert classify_s_client(*S_CLIENT["cipher-refused"][:2]).detail == "handshake failure"

@@ -35,7 +35,8 @@ CERT_ALERTS = re.compile(
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # http | tls_alert | refused | timeout | dns | server_cert | other
+    # http | tls_alert | refused | timeout | dns | server_cert | other; s_client also: handshake | tls_closed | client
+    kind: str
     status: int = 0  # HTTP status for kind == "http"
     detail: str = ""  # the alert, the body's title or the error
 
@@ -97,3 +98,46 @@ def is_client_cert_refusal(outcome: Outcome, *, missing: bool) -> bool:
     if outcome.kind == "http" and outcome.status == 400:
         return (NGINX_NO_CERT if missing else NGINX_BAD_CERT) in outcome.detail
     return False
+
+
+# --- openssl s_client: did the server refuse the handshake, or was it never reached? -------------------
+
+S_CLIENT_NEW = re.compile(r"^New, (?P<proto>\S+), Cipher is (?P<cipher>\S+)", re.M)
+S_CLIENT_ALERT = re.compile(r"(?:sslv3|tlsv1|tlsv13) alert (?P<alert>[a-z ]+?)(?::|$)", re.M | re.I)
+TIMEOUT_RC = 124  # coreutils timeout
+
+
+def classify_s_client(rc: int, output: str) -> Outcome:
+    """`echo | timeout N openssl s_client -connect HOST:PORT ...`, stdout and stderr together.
+
+    handshake: a cipher was negotiated (detail "TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256"); tls_alert: TCP
+    connected and the server ended the handshake with an alert (detail the alert); tls_closed: TCP
+    connected and the server closed or reset without one; refused / timeout / dns: the server was never
+    reached; client: our own openssl refused the request (e.g. a cipher it does not know); other: the rest.
+    """
+    if rc == TIMEOUT_RC:
+        return Outcome("timeout", detail=f"no answer before the time limit: {output[-200:]!r}")
+    if "no cipher match" in output or "SSL_CONF_cmd" in output:
+        return Outcome("client", detail=output.strip().splitlines()[0] if output.strip() else "")
+    if "Connection refused" in output or "errno=111" in output:
+        return Outcome("refused", detail="connection refused")
+    if "Connection timed out" in output or "errno=110" in output or "No route to host" in output:
+        return Outcome("timeout", detail="connection timed out")
+    if re.search(r"BIO_lookup|Name or service not known|nodename nor servname", output):
+        return Outcome("dns", detail=output.strip()[:200])
+    if "CONNECTED(" not in output:
+        return Outcome("other", detail=f"rc {rc}: {output[-300:]!r}")
+    new = S_CLIENT_NEW.search(output)
+    if new and new["cipher"] != "(NONE)":
+        return Outcome("handshake", detail=f"{new['proto']} {new['cipher']}")
+    alert = S_CLIENT_ALERT.search(output)
+    if alert:
+        return Outcome("tls_alert", detail=alert["alert"])
+    if new:
+        return Outcome("tls_closed", detail="the server ended the handshake without an alert")
+    return Outcome("other", detail=f"rc {rc}, connected, no handshake result: {output[-300:]!r}")
+
+
+def is_handshake_refusal(outcome: Outcome) -> bool:
+    """The server was reached over TCP and refused the TLS handshake (not a closed port, not a timeout)."""
+    return outcome.kind in ("tls_alert", "tls_closed")
