@@ -6,6 +6,7 @@ One derivation, so that a port, a service name or a group is written once (in th
 - ``egov_service_names``: DNS name -> the group whose hosts it points to (DNS, certificates);
 - ``egov_component_sites``: the portal's component sites (egov.portal), with their DNS labels;
 - ``egov_oss_catalogue``: the one-stop-shop's tenants (agencies) and procedures (egov.oss);
+- ``egov_vc_conference``: the video conference's rooms and endpoint accounts (egov.vc);
 - ``egov_service_ports``: service -> listener -> the port its daemon listens on;
 - ``egov_host_ports``: host listener (every DC host's, e.g. ssh, node-exporter) -> its port;
 - ``host_firewall_services_by_group``: per inventory group, the listeners its hosts open and the
@@ -19,7 +20,7 @@ import ipaddress
 from collections import defaultdict
 from typing import Any
 
-from egov import oss, portal
+from egov import oss, portal, vc
 from egov.model import Province
 from egov.model.schema import EVERY_DC_HOST, PORT_RE
 
@@ -120,6 +121,9 @@ def services_vars(province: Province) -> dict[str, Any]:
         "egov_component_sites": portal.component_sites(province),
         # the one-stop-shop's tenants and procedures (egov.oss): one tenant per agency slug
         "egov_oss_catalogue": oss.catalogue(province),
+        # the video conference's standing rooms, ad-hoc range and endpoint accounts (egov.vc); the
+        # credentials are generated at run time by the roles, never here
+        "egov_vc_conference": vc.conference(province),
         "egov_service_ports": {name: {listener: _port_value(ports[0])[1]
                                       for listener, ports in service.listeners.items()}
                                for name, service in sorted(pf.services.items()) if service.listeners},

@@ -69,7 +69,7 @@ def test_site_firewall_policy_follows_flow_matrix(province, creds):
     text = ctx.renderer.render(device).text
     vc = site.vlan("video_conference").network
     mcu = next(h for h in province.dc_hosts if h.service == "vc_mcu")
-    assert f'ip saddr {vc} ip daddr {mcu.address} udp dport {{ 3478, 10000-20000 }} accept' in text
+    assert f'ip saddr {vc} ip daddr {mcu.address} udp dport {{ 3478, 5060, 20000-20499, 49152-49251 }} accept' in text
     assert "policy drop;" in text and "log prefix" in text
     portal_db = [h.address for h in province.dc_hosts if h.service == "portal_db"]
     assert not any(str(a) in text for a in portal_db)   # no site may reach the portal database

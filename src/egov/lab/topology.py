@@ -201,6 +201,15 @@ def build_topology(province: Province, only: list[str] | None = None) -> Topolog
                         addresses=(f"{counter_ip}/{counter.network.prefixlen}",)),),
             routes=(("default", str(counter.gateway)),), address=str(counter_ip), group=f"site:{site.code}",
         ))
+        # the site's video-conference endpoint (issue 15), at the address its account is bound to
+        vc = site.vlan("video_conference")
+        vc_ip = vc.network.network_address + 10
+        topo.nodes.append(Node(
+            name=site.vc_client_name, kind="client",
+            links=(Link(ifname="eth0", bridge=site_bridge(site, vc.vlan),
+                        addresses=(f"{vc_ip}/{vc.network.prefixlen}",)),),
+            routes=(("default", str(vc.gateway)),), address=str(vc_ip), group=f"site:{site.code}",
+        ))
 
     mgmt = adr.dc_segments["management"]
     gateway = province.lab_gateway

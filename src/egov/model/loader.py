@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from egov.model import flows, ipplan, procedures
+from egov.model import conference, flows, ipplan, procedures
 from egov.model.errors import ModelError, ModelIssue, format_path
 from egov.model.procedures import Procedure, ProceduresFile
 from egov.model.province import SITE_SYSTEMS, DcFirewall, DcHost, Department, Province, Site
@@ -254,6 +254,8 @@ def _check_addressing(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ..
         (("addressing", "dc_segments", name, "prefix"), seg.prefix) for name, seg in adr.dc_segments.items()
     ]
     named.append((("addressing", "wan", "prefix"), adr.wan.prefix))
+    if adr.provincial_video_conference is not None:
+        named.append((("addressing", "provincial_video_conference", "prefix"), adr.provincial_video_conference.prefix))
     named.append((("addressing", "site_pool"), adr.site_pool))
     for key, net in named:
         if not net.subnet_of(adr.supernet):
@@ -341,6 +343,15 @@ def _resolve_flows(pf: ProvinceFile, file: Path, lines: dict[tuple[object, ...],
         col.add(file, path, message, lines)
     flows.check_listeners(pf, report)
     return flows.resolve_flows(pf, report)
+
+
+def _check_conference(pf: ProvinceFile, province: Province, file: Path, lines: Lines, col: _Collector) -> None:
+    """The MCU's rooms and endpoints against the departments, the sites and the addressing
+    (egov.model.conference)."""
+    def report(path: tuple[object, ...], message: str) -> None:
+        col.add(file, path, message, lines)
+    vlan = pf.addressing.site_vlans.get(conference.SITE_VLAN)
+    conference.check_conference(pf, [d.slot for d in province.districts], vlan.prefix_len if vlan else None, report)
 
 
 def _lenient(model: type[BaseModel], raw: Any) -> BaseModel | None:
@@ -532,6 +543,8 @@ def load_province(model_path: Path | str = DEFAULT_MODEL, *, admin_units: Path |
     _check_references(pf, model_path, lines, col)
     pf = _resolve_flows(pf, model_path, lines, col)
     province = _derive(pf, register.gso, slugs, ledger, model_path, lines, ledger_path, ledger_lines, col)
+    if province is not None:
+        _check_conference(pf, province, model_path, lines, col)
     if catalogue is not None and catalogue_path is not None:
         _check_catalogue(pf, catalogue[0], catalogue_path, catalogue[1], col)
     if col.issues:

@@ -50,6 +50,11 @@ class Site:
         """The lab's counter PC in the site's one-stop-shop VLAN (issue 14)."""
         return f"oss-{self.slug}"
 
+    @property
+    def vc_client_name(self) -> str:
+        """The lab's video-conference endpoint in the site's VC VLAN (issue 15)."""
+        return f"vc-{self.slug}"
+
     def vlan(self, name: str) -> ipplan.VlanSubnet:
         for vlan in self.vlans:
             if vlan.name == name:

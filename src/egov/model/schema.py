@@ -143,6 +143,10 @@ class Addressing(Strict):
     supernet: ipaddress.IPv4Network
     dc_segments: dict[SegmentName, Segment]
     wan: Segment
+    # The provincial departments' video-conference rooms (the plan's provincial endpoints): a block of
+    # the supernet of its own, neither a DC segment (`dc` flows must not reach conference rooms) nor a
+    # site (no register entry, no site firewall). egov.vc places the provincial endpoints in it.
+    provincial_video_conference: Segment | None = None
     site_pool: ipaddress.IPv4Network
     site_prefix_len: int = Field(ge=16, le=28)
     site_vlans: dict[str, SiteVlan]
@@ -196,6 +200,37 @@ class BackupPolicy(Strict):
     keep: BackupKeep = Field(default_factory=BackupKeep)
 
 
+class ProvincialEndpoint(Strict):
+    """A provincial department's video-conference room (it has no site in the register)."""
+
+    department: str = Field(description="the department's code (departments[].code)")
+    name: str = Field(min_length=1)
+
+
+class AdhocRooms(Strict):
+    """Room numbers kept free for ad-hoc meetings (created at run time by the operators)."""
+
+    first: int = Field(ge=1, le=2**31 - 1)
+    count: int = Field(ge=0, le=1000)
+
+
+class Conference(Strict):
+    """services.vc_mcu.conference: the standing rooms, the ad-hoc range and the endpoints (egov.vc).
+
+    Room numbers: the province room, then one per district at `district_room_base` + the district's
+    site slot (the allocation ledger keeps it stable); the ad-hoc rooms from `adhoc_rooms.first`.
+    Every district and commune site has one endpoint account, host `endpoint_host` of its
+    video_conference VLAN; the provincial endpoints are hosts `endpoint_host`, +1, ... of
+    addressing.provincial_video_conference.
+    """
+
+    province_room: int = Field(ge=1, le=2**31 - 1)
+    district_room_base: int = Field(ge=1, le=2**31 - 1)
+    adhoc_rooms: AdhocRooms
+    endpoint_host: int = Field(ge=2, le=254)
+    provincial_endpoints: list[ProvincialEndpoint] = Field(default_factory=list)
+
+
 class Service(Strict):
     description: str = Field(min_length=1)
     segment: SegmentName
@@ -223,6 +258,8 @@ class Service(Strict):
     # Listeners whose daemon opens the socket only while it works (Galera's IST and SST receivers, during
     # a state transfer): the firewalls admit them like any other; no socket is expected between times.
     on_demand_listeners: list[str] = Field(default_factory=list)
+    # the video-conference MCU's rooms and endpoint accounts (egov.vc; roles vc_mcu and vc_endpoint)
+    conference: Conference | None = None
 
     @field_validator("listeners")
     @classmethod
