@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 APT_PACKAGES := debootstrap systemd-container apt-cacher-ng nftables iproute2 openssh-client openssh-server \
 	iputils-ping traceroute netcat-openbsd python3-venv git ca-certificates openssl curl sudo rsyslog rsyslog-gnutls \
-	chromium chromium-driver libnss3-tools postgresql-15
+	chromium chromium-driver libnss3-tools postgresql-15 libopus0
 PYTEST_ARGS ?=
 
 .PHONY: bench-scan deps apt venv monitoring-tools lab test lint unit lab-test bench clean-lab
@@ -19,7 +19,8 @@ apt:
 	    || ! command -v apt-cacher-ng >/dev/null || ! command -v traceroute >/dev/null \
 	    || ! command -v nc >/dev/null || ! command -v sudo >/dev/null || ! test -x /usr/sbin/sshd || ! command -v ping >/dev/null \
 	    || ! test -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so \
-	    || ! test -x /usr/bin/chromedriver || ! command -v certutil >/dev/null || ! command -v pg_virtualenv >/dev/null; then \
+	    || ! test -x /usr/bin/chromedriver || ! command -v certutil >/dev/null || ! command -v pg_virtualenv >/dev/null \
+	    || ! test -e /usr/lib/x86_64-linux-gnu/libopus.so.0; then \
 	  echo ">> apt-get install $(APT_PACKAGES)"; \
 	  mkdir -p /etc/postgresql-common/createcluster.d; \
 	  printf '# make apt: no packaged cluster, pg_virtualenv makes its own\ncreate_main_cluster = false\n' \
@@ -72,8 +73,9 @@ unit: venv
 
 # hosts of the trust/identity/mail systems (issue 6), the log host their baseline forwards to, the backup
 # host and the monitoring host (issue 16), the portal's web pair, Galera pair, arbitrator and balancer (issue 13),
-# the one-stop-shop's database pair, etcd arbitrator, application pair, balancer and LGSP pair (issue 14)
-LAB_SYSTEMS ?= pki,dns,directory,mail,sso,logs,backup,monitoring,portal_db,portal_arb,portal_web,portal_lb,oss_db,oss_arb,oss_app,oss_lb,lgsp
+# the one-stop-shop's database pair, etcd arbitrator, application pair, balancer and LGSP pair (issue 14),
+# the video-conference MCU (issue 15)
+LAB_SYSTEMS ?= pki,dns,directory,mail,sso,logs,backup,monitoring,portal_db,portal_arb,portal_web,portal_lb,oss_db,oss_arb,oss_app,oss_lb,lgsp,vc_mcu
 lab-test: deps
 	@# first the lab smoke test: it builds and removes its own subset (and, with EGOV_LAB_TAKEOVER=1
 	@# as in CI, clears a lab left by a killed session)

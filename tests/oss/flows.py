@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
@@ -87,39 +88,51 @@ def lookup(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _timed(seconds: float, workers: int, one: Any) -> dict[str, Any]:
-    """Run ``one(worker)`` in a loop on ``workers`` threads for ``seconds``; each call returns (ok, detail)."""
+    """Run ``one(worker)`` in a loop on ``workers`` threads for ``seconds``; each call returns (ok, detail).
+    Also the throughput and the latency percentiles of the calls that succeeded (the benchmark's figures)."""
     import threading
-    results: list[tuple[float, bool, str]] = []
+    results: list[tuple[float, bool, str, float]] = []
     lock = threading.Lock()
     end = time.monotonic() + seconds
     t0 = time.monotonic()
 
     def loop(worker: int) -> None:
         while time.monotonic() < end:
+            started = time.monotonic()
             try:
                 ok, detail = one(worker)
             except (requests.exceptions.RequestException, RuntimeError) as exc:
                 ok, detail = False, type(exc).__name__
             with lock:
-                results.append((round(time.monotonic() - t0, 2), ok, detail))
+                results.append((round(time.monotonic() - t0, 2), ok, detail, time.monotonic() - started))
 
     threads = [threading.Thread(target=loop, args=(n,)) for n in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    failed = [(at, detail) for at, ok, detail in results if not ok]
+    elapsed = time.monotonic() - t0
+    failed = [(at, detail) for at, ok, detail, _ in results if not ok]
+    took = sorted(d for _, ok, _, d in results if ok)
     return {"requests": len(results), "failed": len(failed), "failures": failed[:50],
-            "ok_details": [detail for _, ok, detail in results if ok],
-            "ok_at": [at for at, ok, _ in results if ok]}
+            "ok_details": [detail for _, ok, detail, _ in results if ok],
+            "ok_at": [at for at, ok, _, _ in results if ok],
+            "rps": round(len(took) / elapsed, 1) if elapsed else 0.0,
+            "p50": round(took[len(took) // 2], 3) if took else None,
+            "p95": round(took[min(len(took) - 1, int(len(took) * 0.95))], 3) if took else None}
 
 
 def stream_lookup(args: argparse.Namespace) -> dict[str, Any]:
-    """Citizens' lookups (the public API, a database read each) through the balancer, for --seconds."""
+    """Citizens' lookups (the public API, a database read each) through the balancer, for --seconds: of
+    --number, or of numbers drawn at random from --numbers-file (one per line: the benchmark's sample)."""
+    import random
     sessions = [_session(args.ca) for _ in range(args.workers)]
+    numbers = ([n for n in Path(args.numbers_file).read_text(encoding="utf-8").split() if n]
+               if args.numbers_file else [args.number])
 
     def one(worker: int) -> tuple[bool, str]:
-        r = sessions[worker].get(f"https://{args.app}/api/v1/public/dossiers/{args.number}", timeout=10)
+        number = random.choice(numbers)
+        r = sessions[worker].get(f"https://{args.app}/api/v1/public/dossiers/{number}", timeout=10)
         return r.status_code == 200, str(r.status_code)
 
     result = _timed(args.seconds, args.workers, one)
@@ -164,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--procedure", default="")
     p.add_argument("--applicant", default="Nguyễn Văn An")
     p.add_argument("--number", default="")
+    p.add_argument("--numbers-file", default="")
     p.add_argument("--action", default="")
     p.add_argument("--note", default="")
     p.add_argument("--seconds", type=float, default=20)

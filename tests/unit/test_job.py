@@ -11,8 +11,8 @@ from egov.job import built_services, main_steps
 
 def test_the_built_services_are_the_groups_site_yml_targets() -> None:
     services = built_services()
-    assert {"mail", "portal_web", "portal_arb", "logs", "dns", "oss_app", "oss_lb", "lgsp"} <= set(services)
-    assert "vc_mcu" not in services and "bastion" not in services      # no play yet: baseline only
+    assert {"mail", "portal_web", "portal_arb", "logs", "dns", "oss_app", "oss_lb", "lgsp", "vc_mcu"} <= set(services)
+    assert "bastion" not in services and "mirror" not in services      # no play of their own: baseline only
 
 
 def test_a_new_play_adds_its_service(tmp_path: Path) -> None:
