@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,43 @@ def run(argv: list[str], *, timeout: float = 120, check: bool = True, input: str
     if check and proc.returncode != 0:
         pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
+
+
+def lab_ssh_argv(address: str, command: str) -> list[str]:
+    """ssh to a lab host as the admin account (run-time key, pinned host keys, bounded connect), the
+    command run as root through one `sh -c`."""
+    from egov import settings
+    quoted = "'" + command.replace("'", "'\"'\"'") + "'"
+    return ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
+            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+            "-o", "ConnectTimeout=10", f"ansible@{address}", f"sudo sh -c {quoted}"]
+
+
+def lab_ssh(address: str, command: str, *, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """A root command on a lab host (:func:`lab_ssh_argv`), bounded."""
+    return run(lab_ssh_argv(address, command), check=check, timeout=timeout)
+
+
+def has_province_policy(address: str) -> bool:
+    """Does the firewall at ``address`` enforce the province policy (`egov network push`) already?"""
+    return lab_ssh(address, "nft list table inet egov_policy >/dev/null", check=False).returncode == 0
+
+
+@contextlib.contextmanager
+def province_policy_on(addresses: dict[str, str], firewalls: list[str]) -> Iterator[None]:
+    """The province policy on these firewalls for the time of the block (real packets meet what
+    production enforces); taken off again where it was not there before."""
+    from egov import settings
+    had = {fw: has_province_policy(addresses[fw]) for fw in firewalls}
+    run(["egov", "network", "push", "--env", "lab", "--hosts-from", str(settings.lab_nodes_file()),
+         *[arg for fw in firewalls for arg in ("--only", fw)], "--no-progress"], timeout=300)
+    try:
+        yield
+    finally:
+        for fw, present in had.items():
+            if not present:
+                lab_ssh(addresses[fw], "nft delete table inet egov_policy", check=False)
 
 
 def lab_site_up(site: str, netns: str) -> None:

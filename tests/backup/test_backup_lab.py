@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from egov import settings
+from tests.conftest import lab_ssh, run
 
 pytestmark = pytest.mark.lab
 
@@ -54,13 +55,6 @@ def address(host: str) -> str:
     raise KeyError(host)
 
 
-def run(argv: list[str], *, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    if check and proc.returncode != 0:
-        pytest.fail(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
 def record(name: str, value: Any) -> None:
     data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
     data[name] = value
@@ -72,10 +66,7 @@ def record(name: str, value: Any) -> None:
 class Lab:
     def sh(self, host: str, command: str, *, check: bool = True,
            timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        quoted = "'" + command.replace("'", "'\"'\"'") + "'"
-        return run(["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
-                    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-                    f"ansible@{address(host)}", f"sudo sh -c {quoted}"], check=check, timeout=timeout)
+        return lab_ssh(address(host), command, check=check, timeout=timeout)
 
     def out(self, host: str, command: str, **kw: Any) -> str:
         return self.sh(host, command, **kw).stdout

@@ -28,7 +28,7 @@ import yaml
 from egov import settings
 from egov.converge import parse_recap as recap  # host -> {ok, changed, failed, ...}
 from egov.inventory import host_addresses
-from tests.conftest import lab_site_up, run
+from tests.conftest import lab_site_up, lab_ssh, run
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
@@ -72,11 +72,7 @@ class Lab:
     official_uids: list[str] = field(default_factory=list)
 
     def ssh(self, host: str, command: str, *, check: bool = True, timeout: float = 60) -> str:
-        quoted = "'" + command.replace("'", "'\"'\"'") + "'"
-        argv = ["ssh", "-i", str(LAB_SSH_KEY), "-o", f"UserKnownHostsFile={LAB_KNOWN_HOSTS}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-                f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
-        return run(argv, check=check, timeout=timeout).stdout
+        return lab_ssh(self.addresses[host], command, check=check, timeout=timeout).stdout
 
     def client(self, action: str, host: str, **request: Any) -> dict[str, Any]:
         """Run one probe of netns_client.py in the site LAN client's namespace."""

@@ -25,7 +25,7 @@ import yaml
 
 from egov import settings
 from egov.lab.topology import INTERNET_CLIENT
-from tests.conftest import REPO, lab_site_up, run
+from tests.conftest import REPO, lab_site_up, lab_ssh, province_policy_on, run
 from tests.mail.conftest import converge, inventory_hosts, lab_ca_bundle
 from tests.sso.conftest import official_password
 
@@ -67,18 +67,7 @@ class Oss:
     cafile: Path
 
     def ssh(self, host: str, command: str, *, check: bool = True, timeout: float = 60) -> str:
-        quoted = "'" + command.replace("'", "'\"'\"'") + "'"
-        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-                "-o", "ConnectTimeout=10", f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
-        return run(argv, check=check, timeout=timeout).stdout
-
-    def has_policy(self, firewall: str) -> bool:
-        """Does the firewall enforce the province policy (egov network push) already?"""
-        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
-                "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", f"ansible@{self.addresses[firewall]}",
-                "sudo nft list table inet egov_policy >/dev/null"]
-        return run(argv, check=False, timeout=60).returncode == 0
+        return lab_ssh(self.addresses[host], command, check=check, timeout=timeout).stdout
 
     def resolve(self) -> list[str]:
         return ["--resolve", f"{APP_NAME}={self.addresses[LB]}", "--resolve", f"{SSO_NAME}={self.addresses['sso-01']}"]
@@ -136,14 +125,6 @@ def oss(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oss]:
     if not settings.lab_converged():
         converge("oss.yml", ",".join(OSS_HOSTS))
     oss = Oss(addresses=inventory_hosts(), cafile=lab_ca_bundle(tmp_path_factory.mktemp("ca") / "lab-ca.pem"))
-    # the province policy on the firewalls on the way (the counters' VLAN isolation is theirs); taken off
-    # again where it was not there before
-    had = {fw: oss.has_policy(fw) for fw in FIREWALLS}
-    run(["egov", "network", "push", "--env", "lab", "--hosts-from", str(settings.lab_nodes_file()),
-         *[arg for fw in FIREWALLS for arg in ("--only", fw)], "--no-progress"], timeout=300)
-    try:
+    # the province policy on the firewalls on the way (the counters' VLAN isolation is theirs)
+    with province_policy_on(oss.addresses, FIREWALLS):
         yield oss
-    finally:
-        for fw, present in had.items():
-            if not present:
-                oss.ssh(fw, "nft delete table inet egov_policy", check=False)

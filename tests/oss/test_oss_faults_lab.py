@@ -53,7 +53,7 @@ def test_a_rolling_deploy_loses_no_request(oss: Oss) -> None:
     stream = oss.started(argv)
     time.sleep(5)
     try:
-        changed = _deploy("-e", "oss_app_graceful_timeout=21")      # a new setting: reloaded node by node
+        changed = _deploy("-e", "oss_app_threads=9")                # a new gunicorn setting: reloaded node by node
     finally:
         restored = _deploy()                                        # and back: reloaded node by node again
     result = _finish(stream, 180)

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from egov import settings
-from tests.conftest import lab_site_up, run
+from tests.conftest import lab_site_up, lab_ssh, run
 from tests.mail.conftest import converge, inventory_hosts, lab_ca_bundle
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,11 +52,7 @@ class Portal:
     cafile: Path
 
     def ssh(self, host: str, command: str, *, check: bool = True, timeout: float = 60) -> str:
-        quoted = "'" + command.replace("'", "'\"'\"'") + "'"
-        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-                f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
-        return run(argv, check=check, timeout=timeout).stdout
+        return lab_ssh(self.addresses[host], command, check=check, timeout=timeout).stdout
 
     def _client_argv(self, action: str, request: dict[str, Any]) -> list[str]:
         req = {"action": action, "address": self.addresses[LB], "cafile": str(self.cafile), **request}

@@ -40,7 +40,7 @@ import yaml
 
 from egov import settings
 from egov.model import Province, Site, load_province
-from tests.conftest import REPO, lab_site_up, run
+from tests.conftest import REPO, lab_site_up, lab_ssh, province_policy_on, run
 from tests.mail.conftest import converge, inventory_hosts, lab_ca_bundle
 
 INVENTORY = REPO / "inventories" / "lab"
@@ -127,17 +127,7 @@ class Vc:
         return self.province.site(slug)
 
     def ssh(self, host: str, command: str, *, check: bool = True, timeout: float = 60) -> str:
-        quoted = "'" + command.replace("'", "'\"'\"'") + "'"
-        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-                "-o", "ConnectTimeout=10", f"ansible@{self.addresses[host]}", f"sudo sh -c {quoted}"]
-        return run(argv, check=check, timeout=timeout).stdout
-
-    def has_policy(self, firewall: str) -> bool:
-        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
-                "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", f"ansible@{self.addresses[firewall]}",
-                "sudo nft list table inet egov_policy >/dev/null"]
-        return run(argv, check=False, timeout=60).returncode == 0
+        return lab_ssh(self.addresses[host], command, check=check, timeout=timeout).stdout
 
     # ---- credentials and the lab's endpoint configuration -------------------------------------------------
     @staticmethod
@@ -286,19 +276,14 @@ def vc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vc]:
                 and Path(f"/run/netns/{vc_netns(s.slug)}").exists()]
     vc = Vc(province=province, addresses=inventory_hosts(), mcu=mcu, up_sites=up_sites,
             cafile=lab_ca_bundle(tmp_path_factory.mktemp("ca") / "lab-ca.pem"))
-    had = {fw: vc.has_policy(fw) for fw in FIREWALLS}
-    run(["egov", "network", "push", "--env", "lab", "--hosts-from", str(settings.lab_nodes_file()),
-         *[arg for fw in FIREWALLS for arg in ("--only", fw)], "--no-progress"], timeout=300)
-    try:
-        yield vc
-    finally:
-        # leave the registrar as it was: every account this session registered, unregistered (Expires: 0)
-        for user in sorted(vc.registered):
-            if user in up_sites:
-                # best effort: a binding left behind expires by itself (120 s)
-                with contextlib.suppress(AssertionError, subprocess.TimeoutExpired, pytest.skip.Exception):
-                    vc.register(user, expires=0)
-        subprocess.run(["ip", "netns", "delete", GUEST_NETNS], capture_output=True, timeout=30, check=False)
-        for fw, present in had.items():
-            if not present:
-                vc.ssh(fw, "nft delete table inet egov_policy", check=False)
+    with province_policy_on(vc.addresses, FIREWALLS):
+        try:
+            yield vc
+        finally:
+            # leave the registrar as it was: every account this session registered, unregistered (Expires: 0)
+            for user in sorted(vc.registered):
+                if user in up_sites:
+                    # best effort: a binding left behind expires by itself (120 s)
+                    with contextlib.suppress(AssertionError, subprocess.TimeoutExpired, pytest.skip.Exception):
+                        vc.register(user, expires=0)
+            subprocess.run(["ip", "netns", "delete", GUEST_NETNS], capture_output=True, timeout=30, check=False)
