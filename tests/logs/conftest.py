@@ -14,7 +14,6 @@ other tests found it).
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ import pytest
 from egov import settings
 from egov.converge import parse_recap as recap
 from egov.inventory import host_addresses
-from tests.conftest import run
+from tests.conftest import lab_ssh, province_policy_on, run
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "lab"
@@ -50,10 +49,7 @@ class LogLab:
 
     def ssh(self, host: str, command: str, *, check: bool = True,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        argv = ["ssh", "-i", str(settings.lab_ssh_key()), "-o", f"UserKnownHostsFile={settings.lab_known_hosts()}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-                "-o", "ConnectTimeout=10", f"ansible@{self.addresses[host]}", f"sudo sh -c {shlex.quote(command)}"]
-        return run(argv, check=check, timeout=timeout)
+        return lab_ssh(self.addresses[host], command, check=check, timeout=timeout)
 
     def in_lan(self, argv: list[str], *, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return run(["ip", "netns", "exec", self.netns, *argv], check=False, timeout=timeout)
@@ -89,11 +85,5 @@ def loglab() -> Iterator[LogLab]:
     # EGOV_LOGS_CONVERGE=1 (or =logs.yml,...): converge the firewall's chain (or these of it) even when ready
     for playbook in settings.force_converge("logs", list(chain)) or ([] if ready else list(chain)):
         _playbook(playbook, FIREWALL, *chain[playbook])
-    had_policy = lab.ssh(FIREWALL, "nft list table inet egov_policy >/dev/null", check=False).returncode == 0
-    run(["egov", "network", "push", "--env", "lab", "--hosts-from", str(settings.lab_nodes_file()),
-         "--only", FIREWALL], timeout=300)
-    try:
+    with province_policy_on(lab.addresses, [FIREWALL]):
         yield lab
-    finally:
-        if not had_policy:
-            lab.ssh(FIREWALL, "nft delete table inet egov_policy", check=False)
