@@ -109,7 +109,7 @@ class Oss:
         run(["egov", "lab", "up", "--only", "dc"], timeout=600)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")    # its firewall policy must not outlive tests/oss
 def oss(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oss]:
     systems = set(os.environ.get("EGOV_LAB_SYSTEMS", "").split(","))
     if settings.lab_converged() and "oss_app" not in systems:

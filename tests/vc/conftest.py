@@ -247,7 +247,7 @@ def _prerequisites() -> None:
         converge(item["playbook"], item["limit"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")    # its firewall policy must not outlive tests/vc
 def vc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vc]:
     systems = set(os.environ.get("EGOV_LAB_SYSTEMS", "").split(","))
     if settings.lab_converged() and "vc_mcu" not in systems:
