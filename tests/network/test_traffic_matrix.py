@@ -79,8 +79,11 @@ def port_specs(flow_ports: list[str]) -> list[tuple[str, int, int]]:
 
 
 def expected(province: Province, vlan: str, service: str, proto: str, port: int) -> bool:
+    # an isolated VLAN (the one-stop-shop counters: model site_vlans.<name>.isolated) is not in `sites`
+    isolated = {name for name, spec in province.source.addressing.site_vlans.items() if spec.isolated}
+    sources = {f"site:{vlan}"} | (set() if vlan in isolated else {"sites"})
     for flow in province.source.flows:
-        if flow.to != service or not ({"sites", f"site:{vlan}"} & set(flow.from_)):
+        if flow.to != service or not (sources & set(flow.from_)):
             continue
         if any(p == proto and low <= port <= high for p, low, high in port_specs(flow.ports)):
             return True
