@@ -184,32 +184,19 @@ def build_topology(province: Province, only: list[str] | None = None) -> Topolog
             routes=(("default", wan_gateway),), address=str(site.wan_address), forwarding=True,
             group=f"site:{site.code}",
         ))
-        office = site.vlan("office")
-        client_ip = office.network.network_address + 10
-        topo.nodes.append(Node(
-            name=site.client_name, kind="client",
-            links=(Link(ifname="eth0", bridge=site_bridge(site, office.vlan),
-                        addresses=(f"{client_ip}/{office.network.prefixlen}",)),),
-            routes=(("default", str(office.gateway)),), address=str(client_ip), group=f"site:{site.code}",
-        ))
-        # the counter PC of the site's one-stop-shop (issue 14): its VLAN reaches the application only
-        counter = site.vlan("one_stop_shop")
-        counter_ip = counter.network.network_address + 10
-        topo.nodes.append(Node(
-            name=site.counter_client_name, kind="client",
-            links=(Link(ifname="eth0", bridge=site_bridge(site, counter.vlan),
-                        addresses=(f"{counter_ip}/{counter.network.prefixlen}",)),),
-            routes=(("default", str(counter.gateway)),), address=str(counter_ip), group=f"site:{site.code}",
-        ))
-        # the site's video-conference endpoint (issue 15), at the address its account is bound to
-        vc = site.vlan("video_conference")
-        vc_ip = vc.network.network_address + 10
-        topo.nodes.append(Node(
-            name=site.vc_client_name, kind="client",
-            links=(Link(ifname="eth0", bridge=site_bridge(site, vc.vlan),
-                        addresses=(f"{vc_ip}/{vc.network.prefixlen}",)),),
-            routes=(("default", str(vc.gateway)),), address=str(vc_ip), group=f"site:{site.code}",
-        ))
+        # a client at host .10 of three of the site's VLANs: the office PC, the one-stop-shop's counter PC
+        # (issue 14: its VLAN reaches the application only) and the video-conference endpoint (issue 15:
+        # the address its account is bound to)
+        for vlan_name, client in (("office", site.client_name), ("one_stop_shop", site.counter_client_name),
+                                  ("video_conference", site.vc_client_name)):
+            vlan = site.vlan(vlan_name)
+            client_ip = vlan.network.network_address + 10
+            topo.nodes.append(Node(
+                name=client, kind="client",
+                links=(Link(ifname="eth0", bridge=site_bridge(site, vlan.vlan),
+                            addresses=(f"{client_ip}/{vlan.network.prefixlen}",)),),
+                routes=(("default", str(vlan.gateway)),), address=str(client_ip), group=f"site:{site.code}",
+            ))
 
     mgmt = adr.dc_segments["management"]
     gateway = province.lab_gateway
